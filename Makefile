@@ -1,0 +1,52 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HASH   := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+RUN_STAMP  := $(VENV)/.run-$(HASH)
+DEV_STAMP  := $(VENV)/.dev-$(HASH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint format typecheck bench migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(RUN_STAMP)
+
+## make run: set up, migrate SQLite under var/, load demo data, serve http://127.0.0.1:8000 + worker
+run: $(RUN_STAMP)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input -v0
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py devserver 127.0.0.1:8000
+
+## make test: lint, then the whole suite on SQLite and again on PostgreSQL
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	bash bin/test-all
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy --strict switchboard/sla/business_time.py switchboard/oncall/rotation.py switchboard/tickets/search_query.py
+
+migrate: $(RUN_STAMP)
+	$(BIN)/python manage.py migrate
+
+seed: $(RUN_STAMP)
+	$(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/test-*.sqlite3*

@@ -1,0 +1,109 @@
+"""Suite-wide fixtures: database vendor markers and helpers for tests that start processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    except ImproperlyConfigured:
+        return  # run with -p no:django: only pure-module tests, nothing to mark
+    skip_pg = pytest.mark.skip(reason="PostgreSQL-only behaviour; runs in the PostgreSQL pass")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+def database_url_for_tests() -> str:
+    """A DATABASE_URL pointing child processes at the database this test run uses."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or "postgres"
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def child_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a child `manage.py` process sharing this test's database."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_tests(),
+        SWITCHBOARD_VAR_DIR=str(tmp_path / "var"),
+        SECRET_KEY="test-secret-key-for-child-processes-0123456789abcdefghijklmnop",
+        PYTHONUNBUFFERED="1",
+        DEBUG="0",
+    )
+    return env
+
+
+@pytest.fixture
+def spawn(child_env: dict[str, str]) -> Iterator[object]:
+    """Start `manage.py ...` children; every one still running is killed at the end."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        *args: str, env: dict[str, str] | None = None, **popen: object
+    ) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env={**child_env, **(env or {})},
+            cwd=ROOT,
+            **popen,  # type: ignore[arg-type]
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- account fixtures shared by every app's tests --------------------------------------------
+
+
+@pytest.fixture
+def org_factory(db):
+    from switchboard.accounts.tests import factories
+
+    return factories.OrganizationFactory
+
+
+@pytest.fixture
+def user_factory(db):
+    from switchboard.accounts.tests import factories
+
+    return factories.UserFactory
+
+
+@pytest.fixture
+def agent(db):
+    from switchboard.accounts.tests import factories
+
+    return factories.AgentFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    from switchboard.accounts.tests import factories
+
+    return factories.AdminFactory()

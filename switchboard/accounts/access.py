@@ -1,0 +1,147 @@
+"""Who sees and who comments on a ticket: the one place that decides.
+
+Every path (web views, the API, email intake, notifications) asks `can_view` / `can_comment`
+/ `require`, or filters lists with `visible_tickets_q`; nothing else encodes these rules.
+
+Rules (DOMAIN.md §1): agents and admins see and comment on everything. An end-user always sees
+and comments on tickets they requested, and on tickets they are CC'd on. For other tickets of
+their own organization, their personal setting decides when it is not `inherit`; otherwise the
+organization's setting does. Under the two "selected" organization settings an inheriting member
+sees only their own tickets: the "selected users" are exactly those whose personal setting
+grants more. Internal notes are never shown to end-users (see the tickets queries).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from switchboard.core.errors import NotFound
+
+# (can view all org tickets, can comment on all org tickets)
+_ORG_LEVEL: dict[str, tuple[bool, bool]] = {
+    "own": (False, False),
+    "view_all": (True, False),
+    "view_comment_all": (True, True),
+    "selected_view": (False, False),
+    "selected_view_comment": (False, False),
+}
+_PERSONAL_LEVEL: dict[str, tuple[bool, bool]] = {
+    "own": (False, False),
+    "view_all": (True, False),
+    "view_comment_all": (True, True),
+}
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"
+    COMMENT = "comment"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    id: int | None
+    role: str  # end_user / agent / admin
+    organization_id: int | None
+    personal: str  # inherit / own / view_all / view_comment_all
+    org_sharing: str | None  # the user's organization's setting
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    requester_id: int | None
+    organization_id: int | None
+    cc_ids: frozenset[int] = frozenset()
+
+
+def org_wide_rights(viewer: Viewer) -> tuple[bool, bool]:
+    """(view, comment) a member has on *other people's* tickets of their organization."""
+    if viewer.personal in _PERSONAL_LEVEL:
+        return _PERSONAL_LEVEL[viewer.personal]
+    return _ORG_LEVEL.get(viewer.org_sharing or "own", (False, False))
+
+
+def decide(viewer: Viewer, ticket: TicketFacts, action: Action) -> bool:
+    """The whole rule, on plain values (tested as a full matrix)."""
+    if not viewer.is_active or viewer.id is None:
+        return False
+    if viewer.role in ("agent", "admin"):
+        return True
+    if ticket.requester_id == viewer.id or viewer.id in ticket.cc_ids:
+        return True
+    if viewer.organization_id is None or ticket.organization_id != viewer.organization_id:
+        return False
+    view, comment = org_wide_rights(viewer)
+    return view if action is Action.VIEW else comment
+
+
+def viewer_for(user: Any) -> Viewer:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Viewer(
+            id=None, role="anonymous", organization_id=None, personal="own", org_sharing=None
+        )
+    org = user.organization if user.organization_id else None
+    return Viewer(
+        id=user.pk,
+        role=user.role,
+        organization_id=user.organization_id,
+        personal=user.ticket_access,
+        org_sharing=org.sharing if org is not None else None,
+        is_active=user.is_active,
+    )
+
+
+def facts_for(ticket: Any) -> TicketFacts:
+    cc_ids: Iterable[int] = getattr(ticket, "cc_ids", ()) or ()
+    if callable(cc_ids):
+        cc_ids = cc_ids()
+    return TicketFacts(
+        requester_id=ticket.requester_id,
+        organization_id=ticket.organization_id,
+        cc_ids=frozenset(cc_ids),
+    )
+
+
+def can_view(user: Any, ticket: Any) -> bool:
+    return decide(viewer_for(user), facts_for(ticket), Action.VIEW)
+
+
+def can_comment(user: Any, ticket: Any) -> bool:
+    return decide(viewer_for(user), facts_for(ticket), Action.COMMENT)
+
+
+def require(user: Any, ticket: Any, action: Action | str) -> None:
+    """Raise NotFound unless `user` may `action` the ticket.
+
+    Refusing to comment on a ticket one can see is also "not found" here; callers that want to
+    say "you can read this but not reply" check `can_view` first.
+    """
+    if not decide(viewer_for(user), facts_for(ticket), Action(action)):
+        raise NotFound()
+
+
+def is_agent(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_agent)
+
+
+def visible_tickets_q(user: Any, *, action: Action = Action.VIEW, cc_field: str = "ccs") -> Q:
+    """A filter for Ticket querysets matching exactly the tickets `decide` allows.
+
+    `cc_field` names the ticket's many-to-many of CC'd users.
+    """
+    viewer = viewer_for(user)
+    if not viewer.is_active or viewer.id is None:
+        return Q(pk__in=[])
+    if viewer.role in ("agent", "admin"):
+        return Q()
+    q = Q(requester_id=viewer.id) | Q(**{f"{cc_field}__id": viewer.id})
+    if viewer.organization_id is not None:
+        view, comment = org_wide_rights(viewer)
+        if (view and action is Action.VIEW) or (comment and action is Action.COMMENT):
+            q |= Q(organization_id=viewer.organization_id)
+    return q

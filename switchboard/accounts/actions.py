@@ -1,0 +1,346 @@
+"""Writes to organizations, users, entitlement and API tokens — the only write path for them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from switchboard.accounts.domains import InvalidDomain, email_domain, normalize_domain
+from switchboard.accounts.models import (
+    AccountAuditEvent,
+    ApiToken,
+    Organization,
+    OrganizationDomain,
+    PersonalAccess,
+    Role,
+    User,
+)
+from switchboard.core.errors import PermissionDenied, ValidationFailed
+
+# Changes to these fields are recorded (they decide access, entitlement and SLAs).
+AUDITED_ORG_FIELDS = ("sharing", "support_level", "preferred_region", "product_line", "is_internal")
+AUDITED_USER_FIELDS = (
+    "ticket_access",
+    "organization_id",
+    "is_sold_to_contact",
+    "role",
+    "is_active",
+)
+TOKEN_PREFIX = "sb_"
+
+
+def _audit(
+    *,
+    actor: User | None,
+    field: str,
+    old: Any,
+    new: Any,
+    organization: Organization | None = None,
+    user: User | None = None,
+    reason: str = "",
+) -> None:
+    AccountAuditEvent.objects.create(
+        actor=actor,
+        organization=organization,
+        user=user,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        reason=reason,
+    )
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only admins can change organizations and roles.")
+
+
+def _require_agent(actor: User | None) -> None:
+    if actor is not None and not actor.is_agent:
+        raise PermissionDenied("Only agents can do that.")
+
+
+def _clean_domains(domains: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in domains:
+        try:
+            domain = normalize_domain(raw)
+        except InvalidDomain as exc:
+            raise ValidationFailed(str(exc), field="domain_names") from None
+        if domain not in cleaned:
+            cleaned.append(domain)
+    return cleaned
+
+
+def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(
+            f"{field}: {' '.join(messages)}", field=None if field == "__all__" else field
+        ) from None
+
+
+@transaction.atomic
+def create_organization(
+    *, actor: User | None, name: str, domain_names: Iterable[str] = (), **fields: Any
+) -> Organization:
+    """Create an organization with its domains. A new organization gets no paid plan by default."""
+    _require_admin(actor)
+    org = Organization(name=(name or "").strip(), **fields)
+    if not org.name:
+        raise ValidationFailed("name: An organization needs a name.", field="name")
+    _full_clean(org)
+    org.save()
+    _set_domains(org, _clean_domains(domain_names))
+    _audit(actor=actor, organization=org, field="created", old=None, new=org.name)
+    return org
+
+
+@transaction.atomic
+def update_organization(
+    *, actor: User | None, organization: Organization, **changes: Any
+) -> Organization:
+    """Change fields of an organization; access-relevant changes are audited."""
+    _require_admin(actor)
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    domain_names = changes.pop("domain_names", None)
+    before = {f: getattr(org, f) for f in AUDITED_ORG_FIELDS}
+    for field, value in changes.items():
+        if not hasattr(org, field) or field in ("id", "pk", "created_at"):
+            raise ValidationFailed(f"{field}: not an organization field.", field=field)
+        setattr(org, field, value)
+    _full_clean(org)
+    org.save()
+    for field, old in before.items():
+        if getattr(org, field) != old:
+            _audit(actor=actor, organization=org, field=field, old=old, new=getattr(org, field))
+    if domain_names is not None:
+        old_domains = org.domain_names
+        new_domains = _clean_domains(domain_names)
+        _set_domains(org, new_domains)
+        if sorted(old_domains) != sorted(new_domains):
+            _audit(
+                actor=actor,
+                organization=org,
+                field="domain_names",
+                old=",".join(old_domains),
+                new=",".join(new_domains),
+            )
+    return org
+
+
+def _set_domains(org: Organization, domains: list[str]) -> None:
+    taken = (
+        OrganizationDomain.objects.filter(domain__in=domains)
+        .exclude(organization=org)
+        .select_related("organization")
+        .first()
+    )
+    if taken is not None:
+        raise ValidationFailed(
+            f'domain_names: "{taken.domain}" already belongs to {taken.organization.name}.',
+            field="domain_names",
+        )
+    org.domains.exclude(domain__in=domains).delete()
+    existing = set(org.domains.values_list("domain", flat=True))
+    OrganizationDomain.objects.bulk_create(
+        [OrganizationDomain(organization=org, domain=d) for d in domains if d not in existing]
+    )
+
+
+def organization_for_email(email: str) -> Organization | None:
+    domain = email_domain(email)
+    if not domain:
+        return None
+    match = OrganizationDomain.objects.filter(domain=domain).select_related("organization").first()
+    return match.organization if match else None
+
+
+@transaction.atomic
+def associate_user_by_domain(user: User, *, actor: User | None = None) -> Organization | None:
+    """Entitlement by email domain: put an unassociated end-user in the org owning their domain.
+
+    Called on first contact (registration, portal, email, API). Never moves a user who already
+    belongs to an organization, and never touches agents.
+    """
+    if user.role != Role.END_USER or user.organization_id is not None:
+        return user.organization
+    org = organization_for_email(user.email)
+    if org is not None:
+        user.organization = org
+        user.save(update_fields=["organization", "updated_at"])
+        _audit(
+            actor=actor,
+            user=user,
+            organization=org,
+            field="organization_id",
+            old=None,
+            new=org.pk,
+            reason=f"email domain {email_domain(user.email)}",
+        )
+    return org
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: User | None,
+    email: str,
+    name: str = "",
+    role: str = Role.END_USER,
+    password: str | None = None,
+    organization: Organization | None = None,
+    **fields: Any,
+) -> User:
+    """Create a user. End-users without an explicit organization are matched by email domain."""
+    email = (email or "").strip().lower()
+    if role != Role.END_USER:
+        _require_admin(actor)
+    elif organization is not None:
+        _require_agent(actor)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed(f"email: {email} is already registered.", field="email")
+    user = User(email=email, name=name.strip(), role=role, organization=organization, **fields)
+    user.is_superuser = role == Role.ADMIN
+    _full_clean(user, exclude=["password"])
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationFailed(f"email: {email} is already registered.", field="email") from None
+    if organization is not None:
+        _audit(
+            actor=actor,
+            user=user,
+            organization=organization,
+            field="organization_id",
+            old=None,
+            new=organization.pk,
+        )
+    else:
+        associate_user_by_domain(user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def update_user(*, actor: User | None, user: User, **changes: Any) -> User:
+    """Change a user's fields. Role changes need an admin; access changes are audited."""
+    target = User.objects.select_for_update().get(pk=user.pk)
+    if "role" in changes or "is_active" in changes:
+        _require_admin(actor)
+    if "organization" in changes or "ticket_access" in changes or "is_sold_to_contact" in changes:
+        _require_agent(actor)
+    password = changes.pop("password", None)
+    before = {f: getattr(target, f) for f in AUDITED_USER_FIELDS}
+    for field, value in changes.items():
+        if field in ("id", "pk", "password", "is_superuser", "last_login", "created_at"):
+            raise ValidationFailed(f"{field}: cannot be changed here.", field=field)
+        setattr(target, field, value)
+    target.is_superuser = target.role == Role.ADMIN
+    _full_clean(target, exclude=["password"])
+    if password:
+        target.set_password(password)
+    target.save()
+    for field, old in before.items():
+        new = getattr(target, field)
+        if new != old:
+            _audit(
+                actor=actor,
+                user=target,
+                organization=target.organization,
+                field=field,
+                old=old,
+                new=new,
+            )
+    return target
+
+
+def set_personal_access(*, actor: User | None, user: User, value: str) -> User:
+    if value not in PersonalAccess.values:
+        raise ValidationFailed(
+            f"ticket_access: {value!r} is not one of {', '.join(PersonalAccess.values)}.",
+            field="ticket_access",
+        )
+    return update_user(actor=actor, user=user, ticket_access=value)
+
+
+@transaction.atomic
+def verify_entitlement(
+    *, agent: User, user: User, organization: Organization, reason: str = ""
+) -> User:
+    """An agent confirms an end-user's entitlement and associates them with an organization."""
+    _require_agent(agent)
+    if user.role != Role.END_USER:
+        raise ValidationFailed("Only end-users are associated with customer organizations.")
+    target = User.objects.select_for_update().get(pk=user.pk)
+    old = target.organization_id
+    target.organization = organization
+    target.entitlement_verified_by = agent
+    target.entitlement_verified_at = timezone.now()
+    target.save(
+        update_fields=[
+            "organization",
+            "entitlement_verified_by",
+            "entitlement_verified_at",
+            "updated_at",
+        ]
+    )
+    _audit(
+        actor=agent,
+        user=target,
+        organization=organization,
+        field="organization_id",
+        old=old,
+        new=organization.pk,
+        reason=reason or "entitlement verified",
+    )
+    return target
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_token(*, user: User, name: str = "") -> tuple[str, ApiToken]:
+    """Create a token for `user`; returns (the token, shown once, and its stored record)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=token[:10], token_hash=_hash_token(token)
+    )
+    return token, record
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user owning an unrevoked token, or None. Constant work whatever the input."""
+    if not token or len(token) > 200:
+        return None
+    record = (
+        ApiToken.objects.select_related("user", "user__organization")
+        .filter(token_hash=_hash_token(token), revoked_at__isnull=True)
+        .first()
+    )
+    if record is None or not record.user.is_active:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return record.user
+
+
+def revoke_api_token(*, actor: User, token: ApiToken) -> None:
+    if actor.pk != token.user_id and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only the owner or an admin can revoke a token.")
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,20 @@
+"""`manage.py seed_demo`: a believable demo company. Safe to run again (each part runs once)."""
+
+from importlib import import_module
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+# Each module has `seed() -> bool` (False when its data is already there). Order matters.
+DEMO_MODULES = [
+    "switchboard.accounts.demo",
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent)."
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        for path in DEMO_MODULES:
+            created = import_module(path).seed()
+            self.stdout.write(f"{path}: {'created' if created else 'already present'}")

@@ -1,0 +1,548 @@
+"""Parser for the subset of the Zendesk search syntax that Switchboard supports.
+
+This module is pure (standard library only, no Django) so it can be unit- and
+property-tested in isolation.  It turns a query string into an immutable AST;
+another module compiles that AST into Django ORM filters.
+
+Grammar
+=======
+
+A query is a whitespace-separated list of terms (an empty query is valid and has
+no terms).  Double quotes group text, including whitespace, into one token; an
+unterminated quote is an error.  Every term is one of:
+
+``word``
+    Free text.  ``*`` inside or at the end of a word is a wildcard
+    (``serv*``); a leading ``*`` is an error.
+``"some phrase"``
+    A phrase.  Runs of whitespace inside are collapsed to one space and ``*`` is
+    literal.
+``key:value``, ``key<value``, ``key>value``, ``key<=value``, ``key>=value``
+    A field filter.  The comparisons may also be spelt ``key:<value``,
+    ``key:>value``, ``key:<=value`` and ``key:>=value``.  Keys are
+    case-insensitive; ``tag`` is an alias of ``tags``.  The value may be quoted
+    (``organization:"Acme Corp"``); a quoted value is taken literally (``*`` is
+    not a wildcard and ``none``/``me`` are not special).
+``-term``
+    Negates a word, phrase or field filter (not ``type:``).
+
+A token that starts with something shaped like a key (an ASCII letter or ``_``
+followed by letters, digits or ``_``) immediately followed by an operator is a
+field filter, so an unknown key such as ``stauts:open`` is an error rather than
+free text.  Quote it (``"http://example.com"``) to search for it as text.
+
+Keys and values
+===============
+
+``type``
+    ``ticket``, ``user`` or ``organization``: the kind of result wanted.  Stored
+    in :attr:`ParsedQuery.result_type`, not as a field term.  Only ``:``; not
+    negatable; repeating it with a different value is an error.
+``status``
+    ``new < open < pending < hold < solved < closed`` (:data:`STATUS_ORDER`).
+``priority``
+    ``low < normal < high < urgent`` (:data:`PRIORITY_ORDER`).
+``ticket_type``
+    ``question``, ``incident``, ``problem`` or ``task``.
+``tags`` (alias ``tag``)
+    Lower-cased tag; may carry a wildcard; may not contain whitespace.
+``requester``, ``assignee``, ``organization``, ``group``
+    A free-form reference (name, e-mail, id...) resolved by the compiler; may
+    carry a wildcard.  Unquoted ``none`` (any case) is :attr:`Special.NONE` for
+    ``assignee``, ``group`` and ``organization`` (unassigned / no organization);
+    unquoted ``me`` is :attr:`Special.ME` for ``assignee`` and ``requester``
+    (the current user, resolved later).  Elsewhere they are ordinary strings.
+``created``, ``updated``, ``solved``
+    ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+
+Comparisons (``<``, ``>``, ``<=``, ``>=``) are only allowed on ``status``,
+``priority`` and the date keys; wildcards are only allowed on free text,
+``tags`` and the four reference keys.  Enumerated values are case-insensitive
+and normalised to lower case.
+
+AST
+===
+
+:class:`ParsedQuery` holds ``text_terms`` (:class:`TextTerm`), ``field_terms``
+(:class:`FieldTerm`) and ``result_type``, in query order.  One token gives one
+term.  ``FieldTerm.values`` is already typed and normalised:
+
+* ``status`` / ``priority``: comparisons are expanded at parse time into the
+  explicit tuple of matching values, and ``op`` is normalised to ``"="``
+  (``status<solved`` gives ``values=("new", "open", "pending", "hold")``); so
+  the compiler always emits ``field__in=values``.  ``status<new`` gives an
+  empty tuple, which matches nothing (and, negated, everything).
+* ``ticket_type`` / ``tags``: one lower-cased ``str``.
+* reference keys: one ``str`` (original case) or one :class:`Special`.
+* dates: ``op`` is kept as written and ``values`` is one :class:`DateRange`, a
+  half-open UTC interval ``start <= t < end`` (either bound may be ``None`` for
+  unbounded) that already accounts for ``op``.  A date means the whole day and
+  a timestamp means that whole second, so ``created:2024-05-01`` is
+  ``[2024-05-01, 2024-05-02)``, ``created>2024-05-01`` is ``[2024-05-02, -)``,
+  ``created>=2024-05-01`` is ``[2024-05-01, -)``, ``created<2024-05-01`` is
+  ``[-, 2024-05-01)`` and ``created<=2024-05-01`` is ``[-, 2024-05-02)``.
+
+Combining terms (what the compiler must do):
+
+* text terms are ANDed (a negated one must not match);
+* :meth:`ParsedQuery.field_groups` groups field terms by ``(key, op, negated)``;
+  the terms inside a group are ORed, and the groups are ANDed.  A negated group
+  excludes anything matching any of its terms (``-tags:a -tags:b``: neither).
+  Because status/priority ops are normalised to ``"="``, all their terms fall
+  into one group (``status:open status<open`` is status in (new, open)), while
+  ``created>=2024-01-01 created<2024-02-01`` forms two groups, i.e. a range.
+
+Errors
+======
+
+Any problem raises :class:`QuerySyntaxError` (a :class:`ValueError`) carrying
+the message, the offending token and its 0-based position in the query.  No
+other exception escapes :func:`parse_query` for any ``str`` input.  Queries
+longer than :data:`MAX_QUERY_LENGTH` characters and control characters other
+than whitespace (NUL would break PostgreSQL) are rejected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, TypeAlias
+
+__all__ = [
+    "COMPARISON_OPS",
+    "DATE_KEYS",
+    "KEY_ALIASES",
+    "KNOWN_KEYS",
+    "MAX_QUERY_LENGTH",
+    "PRIORITY_ORDER",
+    "RESULT_TYPES",
+    "STATUS_ORDER",
+    "TICKET_TYPES",
+    "DateRange",
+    "FieldGroupKey",
+    "FieldTerm",
+    "FieldValue",
+    "ParsedQuery",
+    "QuerySyntaxError",
+    "Special",
+    "TextTerm",
+    "parse_query",
+    "priorities_matching",
+    "statuses_matching",
+]
+
+MAX_QUERY_LENGTH = 1000
+
+STATUS_ORDER: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed")
+PRIORITY_ORDER: tuple[str, ...] = ("low", "normal", "high", "urgent")
+TICKET_TYPES: tuple[str, ...] = ("question", "incident", "problem", "task")
+RESULT_TYPES: tuple[str, ...] = ("ticket", "user", "organization")
+
+KNOWN_KEYS: tuple[str, ...] = (
+    "type",
+    "status",
+    "priority",
+    "ticket_type",
+    "tags",
+    "requester",
+    "assignee",
+    "organization",
+    "group",
+    "created",
+    "updated",
+    "solved",
+)
+KEY_ALIASES: dict[str, str] = {"tag": "tags"}
+DATE_KEYS: frozenset[str] = frozenset({"created", "updated", "solved"})
+REFERENCE_KEYS: frozenset[str] = frozenset({"requester", "assignee", "organization", "group"})
+_ORDERED_KEYS: frozenset[str] = frozenset({"status", "priority"}) | DATE_KEYS
+_WILDCARD_KEYS: frozenset[str] = frozenset({"tags"}) | REFERENCE_KEYS
+_NONE_KEYS: frozenset[str] = frozenset({"assignee", "group", "organization"})
+_ME_KEYS: frozenset[str] = frozenset({"assignee", "requester"})
+
+#: Operators as they appear in the AST.
+COMPARISON_OPS: tuple[str, ...] = ("=", "<", ">", "<=", ">=")
+
+# Spelling in the query -> normalised operator.  Longest spellings first so the
+# regex alternation prefers them.
+_OP_SPELLINGS: dict[str, str] = {
+    ":<=": "<=",
+    ":>=": ">=",
+    ":<": "<",
+    ":>": ">",
+    "<=": "<=",
+    ">=": ">=",
+    ":": "=",
+    "<": "<",
+    ">": ">",
+}
+_FIELD_RE = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)(" + "|".join(re.escape(s) for s in _OP_SPELLINGS) + r")(.*)",
+    re.DOTALL,
+)
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATETIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})[Zz]"
+)
+_WILDCARD_RUN_RE = re.compile(r"\*+")
+
+
+class QuerySyntaxError(ValueError):
+    """The query cannot be parsed.
+
+    ``str(error)`` is a human-readable message naming the offending token;
+    ``token`` is that token as written and ``position`` its 0-based offset.
+    """
+
+    def __init__(self, message: str, token: str, position: int) -> None:
+        super().__init__(message, token, position)
+        self.message = message
+        self.token = token
+        self.position = position
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Special(enum.Enum):
+    """Symbolic values of reference keys, resolved by the compiler."""
+
+    NONE = "none"  # assignee:none, group:none, organization:none
+    ME = "me"  # assignee:me, requester:me -- the user running the search
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Half-open UTC interval ``start <= t < end``; ``None`` means unbounded."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+FieldValue: TypeAlias = str | Special | DateRange
+
+
+@dataclass(frozen=True)
+class TextTerm:
+    """A free-text word (``wildcard`` if it contains ``*``) or a quoted phrase."""
+
+    text: str
+    phrase: bool = False
+    negated: bool = False
+    wildcard: bool = False
+
+
+@dataclass(frozen=True)
+class FieldTerm:
+    """One ``key<op>value`` token; see the module docstring for ``values``."""
+
+    key: str
+    op: str
+    values: tuple[FieldValue, ...]
+    negated: bool = False
+    wildcard: bool = False
+
+
+class FieldGroupKey(NamedTuple):
+    key: str
+    op: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text_terms: tuple[TextTerm, ...] = ()
+    field_terms: tuple[FieldTerm, ...] = ()
+    result_type: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query filters nothing at all (not even by type)."""
+        return not self.text_terms and not self.field_terms and self.result_type is None
+
+    def field_groups(self) -> dict[FieldGroupKey, tuple[FieldTerm, ...]]:
+        """Field terms grouped by ``(key, op, negated)``, in first-seen order.
+
+        Terms within a group are ORed; groups are ANDed.
+        """
+        groups: dict[FieldGroupKey, list[FieldTerm]] = {}
+        for term in self.field_terms:
+            groups.setdefault(FieldGroupKey(term.key, term.op, term.negated), []).append(term)
+        return {group: tuple(terms) for group, terms in groups.items()}
+
+
+def _ordered_matching(order: tuple[str, ...], kind: str, op: str, value: str) -> tuple[str, ...]:
+    if value not in order:
+        raise ValueError(f"Unknown {kind} {value!r}; expected one of {', '.join(order)}")
+    index = order.index(value)
+    if op == "=":
+        return (value,)
+    if op == "<":
+        return order[:index]
+    if op == "<=":
+        return order[: index + 1]
+    if op == ">":
+        return order[index + 1 :]
+    if op == ">=":
+        return order[index:]
+    raise ValueError(f"Unknown operator {op!r}; expected one of {', '.join(COMPARISON_OPS)}")
+
+
+def statuses_matching(op: str, value: str) -> tuple[str, ...]:
+    """Statuses satisfying ``status <op> value`` in :data:`STATUS_ORDER` order.
+
+    Raises :class:`ValueError` for an unknown operator or status.
+    """
+    return _ordered_matching(STATUS_ORDER, "status", op, value)
+
+
+def priorities_matching(op: str, value: str) -> tuple[str, ...]:
+    """Priorities satisfying ``priority <op> value`` in :data:`PRIORITY_ORDER` order.
+
+    Raises :class:`ValueError` for an unknown operator or priority.
+    """
+    return _ordered_matching(PRIORITY_ORDER, "priority", op, value)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _q(text: str) -> str:
+    """Quote ``text`` for a message, with single quotes if it contains a double quote."""
+    return f"'{text}'" if '"' in text else f'"{text}"'
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    matches = difflib.get_close_matches(word, choices, n=1)
+    return f' Did you mean "{matches[0]}"?' if matches else ""
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    position: int
+
+    def error(self, message: str) -> QuerySyntaxError:
+        return QuerySyntaxError(message, self.text, self.position)
+
+    @property
+    def where(self) -> str:
+        return f"in {_q(self.text)} (position {self.position})"
+
+
+def _check_characters(query: str) -> None:
+    for position, char in enumerate(query):
+        if char.isspace():
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise QuerySyntaxError(
+                f"Invalid character U+{ord(char):04X} at position {position}",
+                char,
+                position,
+            )
+
+
+def _tokenize(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, length = 0, len(query)
+    while i < length:
+        if query[i].isspace():
+            i += 1
+            continue
+        start, in_quote = i, False
+        while i < length and (in_quote or not query[i].isspace()):
+            if query[i] == '"':
+                in_quote = not in_quote
+            i += 1
+        token = _Token(query[start:i], start)
+        if in_quote:
+            raise token.error(f"Unterminated quote {token.where}; add a closing '\"'")
+        tokens.append(token)
+    return tokens
+
+
+def _unquote(raw: str, token: _Token) -> tuple[str, bool]:
+    """Return ``(text, was_quoted)``; a value is either wholly quoted or has no quotes."""
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2 and '"' not in raw[1:-1]:
+        return " ".join(raw[1:-1].split()), True
+    if '"' in raw:
+        raise token.error(
+            f"Unexpected quote {token.where}; quote a whole phrase or value, "
+            'e.g. "printer jam" or organization:"Acme Corp"'
+        )
+    return raw, False
+
+
+def _wildcard(text: str, token: _Token) -> tuple[str, bool]:
+    if "*" not in text:
+        return text, False
+    if text.startswith("*"):
+        raise token.error(
+            f'Wildcard "*" must follow at least one character {token.where}; '
+            "leading wildcards are not supported"
+        )
+    return _WILDCARD_RUN_RE.sub("*", text), True
+
+
+def _parse_text(body: str, negated: bool, token: _Token) -> TextTerm:
+    text, quoted = _unquote(body, token)
+    if quoted:
+        if not text:
+            raise token.error(f"Empty quoted phrase {token.where}")
+        return TextTerm(text, phrase=True, negated=negated)
+    text, wildcard = _wildcard(text, token)
+    return TextTerm(text, negated=negated, wildcard=wildcard)
+
+
+def _enum_value(kind: str, value: str, choices: tuple[str, ...], token: _Token) -> str:
+    normalised = value.lower()
+    if normalised not in choices:
+        raise token.error(
+            f"Unknown {kind} {_q(value)} {token.where}; expected one of {', '.join(choices)}."
+            + _suggest(normalised, choices)
+        )
+    return normalised
+
+
+def _parse_datetime(value: str, token: _Token) -> tuple[datetime, timedelta]:
+    """Return the start of the value and its granularity (a day or a second)."""
+    match = _DATETIME_RE.fullmatch(value) or _DATE_RE.fullmatch(value)
+    if match is not None:
+        parts = [int(part) for part in match.groups()]
+        year, month, day = parts[:3]
+        hour, minute, second = parts[3:] or (0, 0, 0)
+        try:
+            start = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            pass
+        else:
+            step = timedelta(seconds=1) if len(parts) == 6 else timedelta(days=1)
+            return start, step
+    raise token.error(
+        f"Invalid date {_q(value)} {token.where}; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+    )
+
+
+def _date_range(op: str, value: str, token: _Token) -> DateRange:
+    start, step = _parse_datetime(value, token)
+    if op == ">=":
+        return DateRange(start, None)
+    if op == "<":
+        return DateRange(None, start)
+    try:
+        end = start + step
+    except OverflowError:
+        raise token.error(f"Date {_q(value)} is out of range {token.where}") from None
+    if op == ">":
+        return DateRange(end, None)
+    if op == "<=":
+        return DateRange(None, end)
+    return DateRange(start, end)
+
+
+def _parse_field(match: re.Match[str], negated: bool, token: _Token) -> FieldTerm:
+    """Parse one field token; ``type:`` gives a ``FieldTerm("type", "=", (type,))``."""
+    key_raw, op_raw, value_raw = match.groups()
+    key = key_raw.lower()
+    key = KEY_ALIASES.get(key, key)
+    if key not in KNOWN_KEYS:
+        raise token.error(
+            f"Unknown search key {_q(key_raw)} {token.where}. "
+            f"Known keys: {', '.join(KNOWN_KEYS)}."
+            + _suggest(key, KNOWN_KEYS)
+            + " To search for it as text, put it in double quotes."
+        )
+    op = _OP_SPELLINGS[op_raw]
+    if op != "=" and key not in _ORDERED_KEYS:
+        raise token.error(
+            f'"{op}" is not allowed for "{key}" {token.where}; '
+            'only ":" (comparisons work on status, priority and dates)'
+        )
+    if negated and key == "type":
+        raise token.error(f'Negation is not allowed for "type" {token.where}')
+
+    value, quoted = _unquote(value_raw, token)
+    if not value:
+        prefix = token.text[: len(token.text) - len(value_raw)]
+        raise token.error(f"Missing value after {_q(prefix)} (position {token.position})")
+    if not quoted and "*" in value and key not in _WILDCARD_KEYS:
+        raise token.error(f'Wildcard "*" is not allowed for "{key}" {token.where}')
+
+    if key == "type":
+        return FieldTerm(key, "=", (_enum_value("type", value, RESULT_TYPES, token),))
+    if key == "status":
+        values: tuple[FieldValue, ...] = statuses_matching(
+            op, _enum_value("status", value, STATUS_ORDER, token)
+        )
+        return FieldTerm(key, "=", values, negated)
+    if key == "priority":
+        values = priorities_matching(op, _enum_value("priority", value, PRIORITY_ORDER, token))
+        return FieldTerm(key, "=", values, negated)
+    if key == "ticket_type":
+        ticket_type = _enum_value("ticket type", value, TICKET_TYPES, token)
+        return FieldTerm(key, "=", (ticket_type,), negated)
+    if key in DATE_KEYS:
+        return FieldTerm(key, op, (_date_range(op, value, token),), negated)
+
+    wildcard = False
+    if not quoted:
+        value, wildcard = _wildcard(value, token)
+    if key == "tags":
+        if any(char.isspace() for char in value):
+            raise token.error(f"Tags cannot contain whitespace {token.where}")
+        return FieldTerm(key, "=", (value.lower(),), negated, wildcard)
+
+    # Reference keys: requester, assignee, organization, group.
+    reference: FieldValue = value
+    if not quoted and not wildcard:
+        lowered = value.lower()
+        if lowered == "none" and key in _NONE_KEYS:
+            reference = Special.NONE
+        elif lowered == "me" and key in _ME_KEYS:
+            reference = Special.ME
+    return FieldTerm(key, "=", (reference,), negated, wildcard)
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Parse a search query; raises :class:`QuerySyntaxError` on any problem."""
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, not {type(query).__name__}")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(
+            f"Search query is too long ({len(query)} characters); the limit is {MAX_QUERY_LENGTH}",
+            query[MAX_QUERY_LENGTH:],
+            MAX_QUERY_LENGTH,
+        )
+    _check_characters(query)
+
+    text_terms: list[TextTerm] = []
+    field_terms: list[FieldTerm] = []
+    result_type: str | None = None
+    for token in _tokenize(query):
+        body, negated = token.text, False
+        if body.startswith("-"):
+            body, negated = body[1:], True
+            if not body:
+                raise token.error(f'Missing term after "-" (position {token.position})')
+            if body.startswith("-"):
+                raise token.error(f'Only one "-" is allowed {token.where}')
+        match = _FIELD_RE.fullmatch(body)
+        if match is None:
+            text_terms.append(_parse_text(body, negated, token))
+            continue
+        term = _parse_field(match, negated, token)
+        if term.key != "type":
+            field_terms.append(term)
+            continue
+        wanted = str(term.values[0])
+        if result_type is not None and result_type != wanted:
+            raise token.error(
+                f'Conflicting type filters "{result_type}" and "{wanted}" {token.where}; '
+                "use a single type:"
+            )
+        result_type = wanted
+    return ParsedQuery(tuple(text_terms), tuple(field_terms), result_type)
