@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "switchboard.core",
     "switchboard.accounts",
+    "switchboard.tickets",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,11 @@ SWITCHBOARD_WORKER_DEAD_AFTER = float(os.environ.get("SWITCHBOARD_WORKER_DEAD_AF
 SWITCHBOARD_JOB_MAX_ATTEMPTS = int(os.environ.get("SWITCHBOARD_JOB_MAX_ATTEMPTS", "8"))
 # Extra modules imported at start-up (plugins registering jobs, sweeps or timer handlers).
 SWITCHBOARD_PLUGINS = env_list("SWITCHBOARD_PLUGINS")
+
+# --- Tickets --------------------------------------------------------------------------------
+SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = float(os.environ.get("SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", "4"))
+SWITCHBOARD_MAILING_LIST_ADDRESSES = env_list("SWITCHBOARD_MAILING_LIST_ADDRESSES", "announce@switchboard.test")
+SWITCHBOARD_ATTACHMENT_MAX_BYTES = int(os.environ.get("SWITCHBOARD_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "console:")

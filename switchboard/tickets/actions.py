@@ -1,0 +1,814 @@
+"""Every write to a ticket. The web UI, the API, email intake and automations all call these.
+
+Each action runs in one transaction: the change, its audit events, the SLA clock updates and any
+queued follow-up work commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from switchboard.accounts import access
+from switchboard.accounts import actions as account_actions
+from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
+from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.timers import cancel_timer, schedule_timer
+from switchboard.tickets.events import EventKind, TicketEvent, emit
+from switchboard.tickets.models import (
+    AuditEvent,
+    Channel,
+    Comment,
+    Macro,
+    Priority,
+    Ticket,
+    TicketAudit,
+    TicketField,
+    TicketStatus,
+    TicketTag,
+    TicketType,
+)
+from switchboard.tickets.tasks import CLOSE_SOLVED
+
+TAG_CLOSE_BY_MERGE = "close_by_merge"
+TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
+_TAG_RE = re.compile(r"^[a-z0-9_\-:./+#@]{1,80}$")
+
+FORM_FIELDS = (
+    "problem_started",
+    "business_impact",
+    "steps_to_reproduce",
+    "current_behavior",
+    "expected_behavior",
+    "recent_changes",
+    "version",
+    "install_type",
+)
+AGENT_FIELDS = (
+    "subject",
+    "status",
+    "priority",
+    "ticket_type",
+    "assignee",
+    "group",
+    "organization",
+    "requester",
+    "product_line",
+    "preferred_region",
+    "external_id",
+    *FORM_FIELDS,
+)
+
+
+def close_after() -> timedelta:
+    return timedelta(days=float(getattr(settings, "SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", 4)))
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Audit:
+    """Collects the events of one change set and writes them as one TicketAudit."""
+
+    ticket: Ticket
+    actor: User | None
+    via: str
+    at: datetime
+    kind: str = AuditEvent.Kind.CHANGE
+    events: list[AuditEvent] = field(default_factory=list)
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def change(self, name: str, old: Any, new: Any) -> None:
+        if old == new:
+            return
+        if name in self.changes:  # two steps in one action: keep the first "from"
+            old = self.changes[name][0]
+        self.changes[name] = (old, new)
+        self.events.append(
+            AuditEvent(kind=self.kind, field=name, from_value=_jsonable(old), to_value=_jsonable(new))
+        )
+
+    def comment(self, comment: Comment) -> None:
+        self.events.append(AuditEvent(kind=AuditEvent.Kind.COMMENT, comment=comment))
+
+    def save(self) -> TicketAudit | None:
+        if not self.events:
+            return None
+        audit = TicketAudit.objects.create(
+            ticket=self.ticket, actor=self.actor, via=self.via, created_at=self.at
+        )
+        for event in self.events:
+            event.audit = audit
+        AuditEvent.objects.bulk_create(self.events)
+        return audit
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value)
+    return value
+
+
+# --- validation helpers ------------------------------------------------------------------------
+
+
+def _is_agent(user: User | None) -> bool:
+    return user is None or (user.is_active and user.role in (Role.AGENT, Role.ADMIN))
+
+
+def _choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    allowed = list(choices)
+    if value not in allowed:
+        raise ValidationFailed(
+            f"{name}: {value!r} is not one of {', '.join(allowed)}.", field=name, code="InvalidValue"
+        )
+    return str(value)
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    """Lower-case tags; whitespace separates tags, as in Zendesk."""
+    if isinstance(tags, str):
+        tags = [tags]
+    result: list[str] = []
+    for raw in tags:
+        if not isinstance(raw, str):
+            raise ValidationFailed("tags: each tag must be text.", field="tags", code="InvalidValue")
+        for tag in raw.lower().split():
+            if not _TAG_RE.match(tag):
+                raise ValidationFailed(
+                    f'tags: "{tag}" is not a valid tag (letters, digits and _-:./+#@, '
+                    "at most 80 characters).",
+                    field="tags",
+                    code="InvalidValue",
+                )
+            if tag not in result:
+                result.append(tag)
+    return result
+
+
+def _clean_custom_fields(values: Any) -> dict[str, Any]:
+    """Validate {field id or key: value} against TicketField definitions; keys become ids."""
+    if isinstance(values, list):  # Zendesk shape: [{"id": 1, "value": "x"}]
+        try:
+            values = {str(item["id"]): item.get("value") for item in values}
+        except (TypeError, KeyError):
+            raise ValidationFailed(
+                "custom_fields: use [{\"id\": ..., \"value\": ...}].", field="custom_fields"
+            ) from None
+    if not isinstance(values, dict):
+        raise ValidationFailed("custom_fields: expected an object.", field="custom_fields")
+    fields = {str(f.pk): f for f in TicketField.objects.filter(active=True)}
+    by_key = {f.key: f for f in fields.values()}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        definition = fields.get(str(key)) or by_key.get(str(key))
+        if definition is None:
+            raise ValidationFailed(
+                f"custom_fields: unknown field {key!r}.", field="custom_fields", code="InvalidValue"
+            )
+        cleaned[str(definition.pk)] = _clean_field_value(definition, value)
+    return cleaned
+
+
+def _clean_field_value(definition: TicketField, value: Any) -> Any:
+    name = f"custom_fields.{definition.key}"
+    if value is None or value == "":
+        return None
+    kind = definition.field_type
+    try:
+        if kind == TicketField.FieldType.CHECKBOX:
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+        if kind == TicketField.FieldType.INTEGER:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == TicketField.FieldType.DECIMAL:
+            return str(Decimal(str(value)))
+        if kind == TicketField.FieldType.DATE:
+            return date.fromisoformat(str(value)).isoformat()
+        if kind == TicketField.FieldType.DROPDOWN:
+            allowed = [o.get("value") for o in definition.options]
+            if value not in allowed:
+                raise ValidationFailed(
+                    f"{name}: {value!r} is not one of {', '.join(map(str, allowed))}.",
+                    field=name,
+                    code="InvalidValue",
+                )
+            return value
+        if not isinstance(value, str):
+            raise ValueError
+        return value[:65_000]
+    except (ValueError, TypeError, InvalidOperation):
+        raise ValidationFailed(
+            f"{name}: {value!r} is not a valid {definition.get_field_type_display().lower()}.",
+            field=name,
+            code="InvalidValue",
+        ) from None
+
+
+def _set_tags(ticket: Ticket, tags: list[str], audit: _Audit) -> None:
+    current = set(ticket.tags.values_list("name", flat=True))
+    wanted = set(tags)
+    if current == wanted:
+        return
+    TicketTag.objects.filter(ticket=ticket, name__in=current - wanted).delete()
+    TicketTag.objects.bulk_create([TicketTag(ticket=ticket, name=t) for t in sorted(wanted - current)])
+    audit.change("tags", sorted(current), sorted(wanted))
+
+
+def _agent(user: Any, name: str) -> User | None:
+    if user is None:
+        return None
+    if not isinstance(user, User):
+        user = User.objects.filter(pk=user).first()
+    if user is None or not user.is_active or user.role not in (Role.AGENT, Role.ADMIN):
+        raise ValidationFailed(f"{name}: must be an active agent.", field=name, code="InvalidValue")
+    return user
+
+
+def _close_timer(ticket: Ticket, old_status: str) -> None:
+    if ticket.status == TicketStatus.SOLVED and old_status != TicketStatus.SOLVED:
+        schedule_timer(CLOSE_SOLVED, key=str(ticket.pk), due_at=ticket.solved_at + close_after())
+    elif ticket.status != TicketStatus.SOLVED and old_status == TicketStatus.SOLVED:
+        cancel_timer(CLOSE_SOLVED, key=str(ticket.pk))
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def mailing_list_addresses() -> set[str]:
+    return {a.lower() for a in getattr(settings, "SWITCHBOARD_MAILING_LIST_ADDRESSES", [])}
+
+
+def _resolve_requester(actor: User | None, requester: User | None, email: str, name: str) -> User:
+    if actor is not None and actor.role == Role.END_USER:
+        # End-users open tickets for themselves only.
+        if requester is not None and requester.pk != actor.pk:
+            raise PermissionDenied("You can only open tickets for yourself.")
+        return actor
+    if requester is not None:
+        return requester
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationFailed("requester: a requester is required.", field="requester", code="BlankValue")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        return existing
+    return account_actions.create_user(actor=None, email=email, name=name or email.split("@")[0])
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    actor: User | None,
+    subject: str,
+    description: str,
+    requester: User | None = None,
+    requester_email: str = "",
+    requester_name: str = "",
+    channel: str = Channel.WEB,
+    priority: str | None = None,
+    ticket_type: str = "",
+    status: str | None = None,
+    tags: Iterable[str] = (),
+    assignee: User | None = None,
+    group: SupportGroup | None = None,
+    ccs: Iterable[User] = (),
+    custom_fields: Any = None,
+    product_line: str | None = None,
+    preferred_region: str | None = None,
+    recipient: str = "",
+    public: bool = True,
+    created_at: datetime | None = None,
+    comment_metadata: dict[str, Any] | None = None,
+    external_id: str = "",
+    **form_fields: Any,
+) -> Ticket:
+    """Open a ticket with its first comment.
+
+    Entitlement: the organization comes from the requester (matched by email domain on first
+    contact); a requester without one gets `entitlement_unverified` and no paid SLA. Mail to the
+    mailing-list address is closed on arrival. The organization's notes are added as an internal
+    note for agents.
+    """
+    now = created_at or timezone.now()
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationFailed("subject: cannot be blank.", field="subject", code="BlankValue")
+    if len(subject) > 255:
+        raise ValidationFailed("subject: at most 255 characters.", field="subject", code="TooLong")
+    if not (description or "").strip():
+        raise ValidationFailed("description: cannot be blank.", field="description", code="BlankValue")
+    unknown = set(form_fields) - set(FORM_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"{sorted(unknown)[0]}: unknown ticket field.", field=sorted(unknown)[0])
+    channel = _choice("channel", channel, Channel.values)
+    is_agent_actor = actor is not None and actor.role in (Role.AGENT, Role.ADMIN)
+    if actor is not None and not is_agent_actor and (assignee or group or status or custom_fields and False):
+        raise PermissionDenied("Only agents can set status, assignee or group.")
+    requester = _resolve_requester(actor, requester, requester_email, requester_name)
+    if not requester.is_active:
+        raise ValidationFailed("requester: this user is deactivated.", field="requester")
+    account_actions.associate_user_by_domain(requester)
+    org: Organization | None = requester.organization if requester.role == Role.END_USER else None
+    if requester.role != Role.END_USER:
+        org = requester.organization
+
+    ticket = Ticket(
+        subject=subject,
+        description=description,
+        priority=_choice("priority", priority or Priority.NORMAL, Priority.values),
+        ticket_type=_choice("type", ticket_type or "", ["", *TicketType.values]),
+        status=_choice("status", status or TicketStatus.NEW, [s for s in TicketStatus.values if s != "closed"]),
+        requester=requester,
+        submitter=actor or requester,
+        assignee=_agent(assignee, "assignee"),
+        group=group,
+        organization=org,
+        channel=channel,
+        product_line=_choice(
+            "product_line", product_line or (org.product_line if org else ""), ["", *ProductLine.values]
+        ),
+        preferred_region=_choice(
+            "preferred_region",
+            preferred_region or (org.preferred_region if org else Region.ALL),
+            Region.values,
+        ),
+        custom_fields=_clean_custom_fields(custom_fields) if custom_fields else {},
+        external_id=external_id or "",
+        created_at=now,
+        updated_at=now,
+        **{k: (v or "") for k, v in form_fields.items()},
+    )
+    closes_on_arrival = channel == Channel.MAILING_LIST or (
+        recipient and recipient.lower() in mailing_list_addresses()
+    )
+    if closes_on_arrival:
+        ticket.channel = Channel.MAILING_LIST
+        ticket.status = TicketStatus.CLOSED
+        ticket.closed_at = now
+    if ticket.status == TicketStatus.SOLVED:
+        ticket.solved_at = now
+    ticket.save()
+    if ccs:
+        ticket.ccs.set(list(ccs))
+
+    audit = _Audit(ticket, actor, ticket.channel, now, kind=AuditEvent.Kind.CREATE)
+    for name in ("subject", "status", "priority", "ticket_type", "requester", "organization",
+                 "assignee", "group", "product_line", "preferred_region"):
+        value = getattr(ticket, name)
+        if value not in (None, ""):
+            audit.change(name, None, value)
+    tag_list = normalize_tags(tags)
+    if requester.role == Role.END_USER and org is None:
+        tag_list.append(TAG_ENTITLEMENT_UNVERIFIED)
+    _set_tags(ticket, normalize_tags(tag_list), audit)
+
+    first = Comment.objects.create(
+        ticket=ticket,
+        author=actor if actor is not None else requester,
+        body=description,
+        public=public,
+        channel=ticket.channel,
+        metadata=comment_metadata or {},
+        secret_findings=_scan(description),
+        created_at=now,
+    )
+    audit.comment(first)
+    if org is not None and org.notes.strip():
+        note = Comment.objects.create(
+            ticket=ticket,
+            author=None,
+            body=f"Organization notes for {org.name}:\n\n{org.notes}",
+            public=False,
+            channel=Channel.SYSTEM,
+            created_at=now,
+        )
+        audit.comment(note)
+    audit.save()
+    _close_timer(ticket, TicketStatus.NEW)
+    emit(TicketEvent(EventKind.CREATED, ticket, actor, now, dict(audit.changes), first))
+    return ticket
+
+
+def _scan(text: str) -> list[dict[str, Any]]:
+    from switchboard.tickets.secret_scan import scan_text
+
+    return [finding.as_dict() for finding in scan_text(text)]
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    public: bool = True,
+    channel: str = Channel.WEB,
+    status: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Comment:
+    """Add a public reply or internal note; move the status as the rules say.
+
+    - an agent's first action moves new → open (or to the status they submit with);
+    - a requester/end-user reply on pending or solved reopens (→ open);
+    - closed is final: an end-user reply creates a follow-up ticket, and the comment lands there;
+    - end-users never write internal notes, and only comment where access allows.
+    """
+    now = at or timezone.now()
+    body = body or ""
+    if not body.strip():
+        raise ValidationFailed("body: a comment cannot be blank.", field="body", code="BlankValue")
+    if len(body) > 1_000_000:
+        raise ValidationFailed("body: at most 1,000,000 characters.", field="body", code="TooLong")
+    channel = _choice("channel", channel, Channel.values)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    agent = _is_agent(author)
+    if not agent:
+        access.require(author, ticket, access.Action.COMMENT)
+        if not public:
+            raise PermissionDenied("Customers cannot add internal notes.")
+        if status is not None or changes:
+            raise PermissionDenied("Only agents can change the ticket with a reply.")
+    if ticket.is_closed:
+        if agent:
+            raise ValidationFailed(
+                f"status: ticket #{ticket.pk} is closed and cannot change; "
+                "the requester's next reply opens a follow-up.",
+                field="status",
+                code="Closed",
+            )
+        follow_up = create_follow_up(
+            source=ticket, actor=author, body=body, channel=channel, metadata=metadata, at=now
+        )
+        return follow_up.comments.order_by("pk").first()  # type: ignore[return-value]
+
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=author,
+        body=body,
+        public=public,
+        channel=channel,
+        metadata=metadata or {},
+        secret_findings=_scan(body),
+        created_at=now,
+    )
+    audit = _Audit(ticket, author, channel, now)
+    audit.comment(comment)
+    old_status = ticket.status
+    if agent:
+        if public and ticket.first_agent_reply_at is None:
+            ticket.first_agent_reply_at = now
+        if changes:
+            _apply_changes(ticket, author, changes, audit)
+        if status is not None:
+            _change_status(ticket, author, status, audit, now)
+        elif ticket.status == TicketStatus.NEW:
+            _change_status(ticket, author, TicketStatus.OPEN, audit, now)
+    elif ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
+        _change_status(ticket, None, TicketStatus.OPEN, audit, now)
+    ticket.updated_at = now
+    ticket.save()
+    audit.save()
+    _close_timer(ticket, old_status)
+    emit(TicketEvent(EventKind.COMMENTED, ticket, author, now, dict(audit.changes), comment))
+    return comment
+
+
+# --- updates -----------------------------------------------------------------------------------
+
+
+def _change_status(ticket: Ticket, actor: User | None, status: str, audit: _Audit, now: datetime) -> None:
+    status = _choice("status", status, TicketStatus.values)
+    old = ticket.status
+    if status == old:
+        return
+    if old == TicketStatus.CLOSED:
+        raise ValidationFailed(
+            f"status: ticket #{ticket.pk} is closed; closed tickets never reopen.", field="status", code="Closed"
+        )
+    if status == TicketStatus.NEW:
+        raise ValidationFailed("status: a ticket cannot go back to new.", field="status", code="InvalidValue")
+    if status == TicketStatus.CLOSED and actor is not None:
+        raise ValidationFailed(
+            "status: tickets close automatically after they are solved; solve it instead.",
+            field="status",
+            code="InvalidValue",
+        )
+    if status == TicketStatus.SOLVED:
+        ticket.solved_at = now
+        if ticket.assignee_id is None and actor is not None and actor.is_agent:
+            audit.change("assignee", None, actor)
+            ticket.assignee = actor
+    if status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    ticket.status = status
+    audit.change("status", old, status)
+
+
+def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any], audit: _Audit) -> None:
+    now = audit.at
+    for name, value in changes.items():
+        if name == "status":
+            continue  # applied last, so "solve" sees the new assignee
+        if name in ("tags", "add_tags", "remove_tags"):
+            current = ticket.tag_names()
+            tags = normalize_tags(value or [])
+            if name == "tags":
+                new = tags
+            elif name == "add_tags":
+                new = current + [t for t in tags if t not in current]
+            else:
+                new = [t for t in current if t not in tags]
+            _set_tags(ticket, new, audit)
+            continue
+        if name == "custom_fields":
+            cleaned = _clean_custom_fields(value)
+            merged = {**ticket.custom_fields, **cleaned}
+            audit.change("custom_fields", ticket.custom_fields, merged)
+            ticket.custom_fields = merged
+            continue
+        if name == "ccs":
+            users = list(value or [])
+            before = sorted(ticket.cc_ids())
+            ticket.ccs.set(users)
+            audit.change("ccs", before, sorted(u.pk for u in users))
+            continue
+        if name not in AGENT_FIELDS:
+            raise ValidationFailed(f"{name}: not a ticket field that can be changed.", field=name)
+        old = getattr(ticket, name)
+        if name == "priority":
+            value = _choice("priority", value, Priority.values)
+        elif name == "ticket_type":
+            value = _choice("type", value or "", ["", *TicketType.values])
+        elif name == "product_line":
+            value = _choice("product_line", value or "", ["", *ProductLine.values])
+        elif name == "preferred_region":
+            value = _choice("preferred_region", value, Region.values)
+        elif name == "assignee":
+            value = _agent(value, "assignee")
+        elif name == "subject":
+            value = (value or "").strip()
+            if not value:
+                raise ValidationFailed("subject: cannot be blank.", field="subject", code="BlankValue")
+            if len(value) > 255:
+                raise ValidationFailed("subject: at most 255 characters.", field="subject", code="TooLong")
+        elif name == "requester":
+            if not isinstance(value, User) or not value.is_active:
+                raise ValidationFailed("requester: unknown or inactive user.", field="requester")
+        elif name in FORM_FIELDS or name == "external_id":
+            value = "" if value is None else str(value)
+        setattr(ticket, name, value)
+        audit.change(name, old, value)
+    if "status" in changes and changes["status"] is not None:
+        _change_status(ticket, actor, changes["status"], audit, now)
+
+
+@transaction.atomic
+def update_ticket(
+    *,
+    ticket: Ticket,
+    actor: User,
+    via: str = Channel.WEB,
+    at: datetime | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change ticket fields (status, priority, assignee, group, tags, custom fields, ...).
+
+    An agent's first update moves a new ticket to open. A requester may only solve their own
+    ticket. Closed tickets never change.
+    """
+    now = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not _is_agent(actor):
+        access.require(actor, ticket, access.Action.VIEW)
+        if set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:
+            raise PermissionDenied("Customers can only mark their request as solved.")
+        if ticket.requester_id != actor.pk:
+            raise PermissionDenied("Only the requester can mark this request as solved.")
+    if ticket.is_closed:
+        raise ValidationFailed(
+            f"status: ticket #{ticket.pk} is closed and cannot change.", field="status", code="Closed"
+        )
+    audit = _Audit(ticket, actor, _choice("via", via, Channel.values), now)
+    old_status = ticket.status
+    _apply_changes(ticket, actor, changes, audit)
+    if ticket.status == TicketStatus.NEW and _is_agent(actor) and actor is not None and audit.events:
+        _change_status(ticket, actor, TicketStatus.OPEN, audit, now)
+    if not audit.events:
+        return ticket
+    ticket.updated_at = now
+    ticket.save()
+    audit.save()
+    _close_timer(ticket, old_status)
+    emit(TicketEvent(EventKind.UPDATED, ticket, actor, now, dict(audit.changes)))
+    return ticket
+
+
+def assign_ticket(*, ticket: Ticket, actor: User, assignee: User | None, group: SupportGroup | None = None) -> Ticket:
+    changes: dict[str, Any] = {"assignee": assignee}
+    if group is not None:
+        changes["group"] = group
+    return update_ticket(ticket=ticket, actor=actor, **changes)
+
+
+def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, status=status)
+
+
+def solve_ticket(*, ticket: Ticket, actor: User, comment: str = "", public: bool = True) -> Ticket:
+    if comment:
+        add_comment(ticket=ticket, author=actor, body=comment, public=public, status=TicketStatus.SOLVED)
+        return Ticket.objects.get(pk=ticket.pk)
+    return update_ticket(ticket=ticket, actor=actor, status=TicketStatus.SOLVED)
+
+
+def add_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, add_tags=list(tags))
+
+
+def remove_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, remove_tags=list(tags))
+
+
+def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, tags=list(tags))
+
+
+@transaction.atomic
+def close_if_still_solved(*, ticket_id: int, now: datetime) -> bool:
+    """The solved → closed time rule; does nothing if the ticket moved on since."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None or ticket.status != TicketStatus.SOLVED or ticket.solved_at is None:
+        return False
+    if ticket.solved_at + close_after() > now:
+        schedule_timer(CLOSE_SOLVED, key=str(ticket.pk), due_at=ticket.solved_at + close_after())
+        return False
+    audit = _Audit(ticket, None, Channel.SYSTEM, now)
+    _change_status(ticket, None, TicketStatus.CLOSED, audit, now)
+    ticket.updated_at = now
+    ticket.save()
+    audit.save()
+    emit(TicketEvent(EventKind.UPDATED, ticket, None, now, dict(audit.changes)))
+    return True
+
+
+# --- follow-ups and merges ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_follow_up(
+    *,
+    source: Ticket,
+    actor: User,
+    body: str,
+    channel: str = Channel.WEB,
+    metadata: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """A new ticket linked to a closed one, with its tags (so close_by_merge can come back)."""
+    if source.status != TicketStatus.CLOSED:
+        raise ValidationFailed(
+            f"via_followup_source_id: ticket #{source.pk} is not closed; reply to it instead.",
+            field="via_followup_source_id",
+        )
+    if not _is_agent(actor):
+        access.require(actor, source, access.Action.COMMENT)
+    requester = source.requester if _is_agent(actor) else actor
+    ticket = create_ticket(
+        actor=actor,
+        requester=requester,
+        subject=source.subject,
+        description=body,
+        channel=channel,
+        priority=source.priority,
+        ticket_type=source.ticket_type,
+        tags=source.tag_names(),
+        product_line=source.product_line or None,
+        preferred_region=source.preferred_region,
+        created_at=at,
+        comment_metadata=metadata,
+    )
+    ticket.follow_up_source = source
+    ticket.save(update_fields=["follow_up_source"])
+    audit = _Audit(ticket, actor, channel, ticket.created_at)
+    audit.change("via_followup_source_id", None, source.pk)
+    audit.save()
+    return ticket
+
+
+@transaction.atomic
+def merge_tickets(
+    *,
+    actor: User,
+    sources: Iterable[Ticket],
+    target: Ticket,
+    source_comment: str = "",
+    target_comment: str = "",
+) -> Ticket:
+    """Close each source with tag close_by_merge and a note; note the merge on the target.
+
+    The target shows the sources' comments by reference (see queries.comments_for).
+    """
+    if not _is_agent(actor):
+        raise PermissionDenied("Only agents can merge tickets.")
+    now = timezone.now()
+    target = Ticket.objects.select_for_update().get(pk=target.pk)
+    if target.is_closed:
+        raise ValidationFailed(f"target: ticket #{target.pk} is closed.", field="target")
+    ids = sorted({s.pk for s in sources})
+    if not ids:
+        raise ValidationFailed("sources: name at least one ticket to merge.", field="sources")
+    if target.pk in ids:
+        raise ValidationFailed("sources: a ticket cannot be merged into itself.", field="sources")
+    locked = list(Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(locked) != len(ids):
+        raise NotFound()
+    for source in locked:
+        if source.is_closed:
+            raise ValidationFailed(f"sources: ticket #{source.pk} is already closed.", field="sources")
+    for source in locked:
+        audit = _Audit(source, actor, Channel.WEB, now)
+        note = Comment.objects.create(
+            ticket=source,
+            author=actor,
+            body=source_comment or f"This request was closed and merged into request #{target.pk} "
+            f'"{target.subject}".',
+            public=False,
+            channel=Channel.SYSTEM,
+            created_at=now,
+        )
+        audit.comment(note)
+        _set_tags(source, [*source.tag_names(), TAG_CLOSE_BY_MERGE], audit)
+        old_status = source.status
+        _change_status(source, None, TicketStatus.CLOSED, audit, now)
+        source.merged_into = target
+        audit.change("merged_into", None, target.pk)
+        source.updated_at = now
+        source.save()
+        audit.save()
+        _close_timer(source, old_status)
+        emit(TicketEvent(EventKind.MERGED, source, actor, now, dict(audit.changes), note))
+    audit = _Audit(target, actor, Channel.WEB, now)
+    listed = ", ".join(f"#{s.pk}" for s in locked)
+    note = Comment.objects.create(
+        ticket=target,
+        author=actor,
+        body=target_comment or f"Requests {listed} were closed and merged into this request.",
+        public=False,
+        channel=Channel.SYSTEM,
+        created_at=now,
+    )
+    audit.comment(note)
+    target.updated_at = now
+    target.save(update_fields=["updated_at"])
+    audit.save()
+    emit(TicketEvent(EventKind.UPDATED, target, actor, now, {}, note))
+    return target
+
+
+# --- macros ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
+    """Apply a macro: its field changes and its rendered comment, as one audited change."""
+    from switchboard.tickets.macros import plan_macro
+
+    if not _is_agent(actor):
+        raise PermissionDenied("Only agents can apply macros.")
+    plan = plan_macro(macro=macro, ticket=ticket, actor=actor)
+    if plan.comment_body:
+        add_comment(
+            ticket=ticket,
+            author=actor,
+            body=plan.comment_body,
+            public=plan.comment_public,
+            changes=plan.changes or None,
+            metadata={"macro_id": macro.pk},
+        )
+    elif plan.changes:
+        update_ticket(ticket=ticket, actor=actor, **plan.changes)
+    return Ticket.objects.get(pk=ticket.pk)
