@@ -27,6 +27,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Factories set passwords; PBKDF2's 1M rounds would cost ~0.3 s per user in tests."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def database_url_for_tests() -> str:
     """A DATABASE_URL pointing child processes at the database this test run uses."""
     from django.db import connection

@@ -65,11 +65,17 @@ INSTALLED_APPS = [
     "switchboard.core",
     "switchboard.accounts",
     "switchboard.tickets",
+    "switchboard.sla",
+    "switchboard.oncall",
+    "ninja",
+    "switchboard.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/v2/: credentials, per-client rate limits and their headers (before sessions/CSRF).
+    "switchboard.api.zendesk.middleware.ZendeskApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,10 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # Tests that start the app or a worker as a separate process need a file, not :memory:.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(VAR_DIR / f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
-    }
+    # Tests that start the app or a worker as a separate process need a file, not :memory:;
+    # one per test run, so concurrent runs on one machine don't share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -144,9 +149,25 @@ SWITCHBOARD_JOB_MAX_ATTEMPTS = int(os.environ.get("SWITCHBOARD_JOB_MAX_ATTEMPTS"
 SWITCHBOARD_PLUGINS = env_list("SWITCHBOARD_PLUGINS")
 
 # --- Tickets --------------------------------------------------------------------------------
-SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = float(os.environ.get("SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", "4"))
-SWITCHBOARD_MAILING_LIST_ADDRESSES = env_list("SWITCHBOARD_MAILING_LIST_ADDRESSES", "announce@switchboard.test")
-SWITCHBOARD_ATTACHMENT_MAX_BYTES = int(os.environ.get("SWITCHBOARD_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
+SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = float(
+    os.environ.get("SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", "4")
+)
+SWITCHBOARD_MAILING_LIST_ADDRESSES = env_list(
+    "SWITCHBOARD_MAILING_LIST_ADDRESSES", "announce@switchboard.test"
+)
+SWITCHBOARD_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("SWITCHBOARD_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024))
+)
+
+# --- On-call ------------------------------------------------------------------------------
+# Lifetime of the signed acknowledge/resolve links in notifications (seconds).
+SWITCHBOARD_ONCALL_LINK_MAX_AGE = int(os.environ.get("SWITCHBOARD_ONCALL_LINK_MAX_AGE", "86400"))
+
+# --- REST API (Zendesk v2 compatible, /api/v2/) ---------------------------------------------
+# Requests per minute per user (per client address before authentication); 0 turns it off.
+SWITCHBOARD_API_RATE_LIMIT = int(os.environ.get("SWITCHBOARD_API_RATE_LIMIT", "700"))
+# Basic email:password for agents (off: API tokens only).
+SWITCHBOARD_API_PASSWORD_AUTH = env_bool("SWITCHBOARD_API_PASSWORD_AUTH", default=False)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "console:")

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 # Each module has `seed() -> bool` (False when its data is already there). Order matters.
 DEMO_MODULES = [
     "switchboard.accounts.demo",
+    "switchboard.tickets.demo",
+    "switchboard.sla.demo",
 ]
 
 
