@@ -344,3 +344,34 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     if actor.pk != token.user_id and actor.role != Role.ADMIN:
         raise PermissionDenied("Only the owner or an admin can revoke a token.")
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# --- removal (API: DELETE users/{id}, organizations/{id}) --------------------------------------
+
+
+@transaction.atomic
+def deactivate_user(*, actor: User, user: User) -> User:
+    """Zendesk's "delete user": the account is deactivated, its tickets and history stay."""
+    _require_admin(actor)
+    if actor.pk == user.pk:
+        raise ValidationFailed("You cannot deactivate yourself.", field="id", code="InvalidValue")
+    return update_user(actor=actor, user=user, is_active=False)
+
+
+@transaction.atomic
+def delete_organization(*, actor: User, organization: Organization) -> None:
+    """Delete an organization. Its members and tickets stay, without it (each member's change is
+    audited); the deletion itself is audited with the organization's name and id."""
+    _require_admin(actor)
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    for member in User.objects.select_for_update().filter(organization=org):
+        _audit(
+            actor=actor,
+            user=member,
+            field="organization_id",
+            old=org.pk,
+            new=None,
+            reason=f"organization {org.name} deleted",
+        )
+    _audit(actor=actor, field="organization_deleted", old=f"{org.pk} {org.name}", new=None)
+    org.delete()

@@ -8,6 +8,7 @@ workers take back the jobs of a worker that died mid-job.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -151,13 +152,32 @@ class Worker:
         try:
             with exclusive_transaction(DBTaskResult.objects.db):
                 jobs = list(self._ready().select_for_update(skip_locked=True)[: self.batch_size])
-                for job in jobs:
-                    job.claim(self.worker_id)
+                self._mark_running(jobs)
                 return jobs
         except OperationalError as exc:
             if is_locked_database_exception(exc):
                 return []
             raise
+
+    def _mark_running(self, jobs: list[DBTaskResult]) -> None:
+        """What DBTaskResult.claim() does for each job, in one UPDATE per batch, not one per job.
+
+        A job's worker_ids gains this worker's id (one entry per attempt); jobs are grouped by
+        their current worker_ids, so a batch of first attempts is a single statement.
+        """
+        now = timezone.now()
+        groups: dict[str, list[DBTaskResult]] = {}
+        for job in jobs:
+            groups.setdefault(json.dumps(job.worker_ids), []).append(job)
+        for group in groups.values():
+            worker_ids = [*group[0].worker_ids, self.worker_id]
+            DBTaskResult.objects.filter(pk__in=[job.pk for job in group]).update(
+                status=TaskResultStatus.RUNNING, started_at=now, worker_ids=worker_ids
+            )
+            for job in group:
+                job.status = TaskResultStatus.RUNNING
+                job.started_at = now
+                job.worker_ids = list(worker_ids)
 
     def run_batch(self) -> bool:
         jobs = self.claim()

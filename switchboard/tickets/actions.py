@@ -22,6 +22,7 @@ from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.core.timers import cancel_timer, schedule_timer
+from switchboard.tickets import search_index
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import (
     AuditEvent,
@@ -94,7 +95,9 @@ class _Audit:
             old = self.changes[name][0]
         self.changes[name] = (old, new)
         self.events.append(
-            AuditEvent(kind=self.kind, field=name, from_value=_jsonable(old), to_value=_jsonable(new))
+            AuditEvent(
+                kind=self.kind, field=name, from_value=_jsonable(old), to_value=_jsonable(new)
+            )
         )
 
     def comment(self, comment: Comment) -> None:
@@ -135,7 +138,9 @@ def _choice(name: str, value: Any, choices: Iterable[str]) -> str:
     allowed = list(choices)
     if value not in allowed:
         raise ValidationFailed(
-            f"{name}: {value!r} is not one of {', '.join(allowed)}.", field=name, code="InvalidValue"
+            f"{name}: {value!r} is not one of {', '.join(allowed)}.",
+            field=name,
+            code="InvalidValue",
         )
     return str(value)
 
@@ -147,7 +152,9 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     result: list[str] = []
     for raw in tags:
         if not isinstance(raw, str):
-            raise ValidationFailed("tags: each tag must be text.", field="tags", code="InvalidValue")
+            raise ValidationFailed(
+                "tags: each tag must be text.", field="tags", code="InvalidValue"
+            )
         for tag in raw.lower().split():
             if not _TAG_RE.match(tag):
                 raise ValidationFailed(
@@ -168,7 +175,7 @@ def _clean_custom_fields(values: Any) -> dict[str, Any]:
             values = {str(item["id"]): item.get("value") for item in values}
         except (TypeError, KeyError):
             raise ValidationFailed(
-                "custom_fields: use [{\"id\": ..., \"value\": ...}].", field="custom_fields"
+                'custom_fields: use [{"id": ..., "value": ...}].', field="custom_fields"
             ) from None
     if not isinstance(values, dict):
         raise ValidationFailed("custom_fields: expected an object.", field="custom_fields")
@@ -229,7 +236,9 @@ def _set_tags(ticket: Ticket, tags: list[str], audit: _Audit) -> None:
     if current == wanted:
         return
     TicketTag.objects.filter(ticket=ticket, name__in=current - wanted).delete()
-    TicketTag.objects.bulk_create([TicketTag(ticket=ticket, name=t) for t in sorted(wanted - current)])
+    TicketTag.objects.bulk_create(
+        [TicketTag(ticket=ticket, name=t) for t in sorted(wanted - current)]
+    )
     audit.change("tags", sorted(current), sorted(wanted))
 
 
@@ -267,7 +276,9 @@ def _resolve_requester(actor: User | None, requester: User | None, email: str, n
         return requester
     email = (email or "").strip().lower()
     if not email:
-        raise ValidationFailed("requester: a requester is required.", field="requester", code="BlankValue")
+        raise ValidationFailed(
+            "requester: a requester is required.", field="requester", code="BlankValue"
+        )
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         return existing
@@ -315,13 +326,17 @@ def create_ticket(
     if len(subject) > 255:
         raise ValidationFailed("subject: at most 255 characters.", field="subject", code="TooLong")
     if not (description or "").strip():
-        raise ValidationFailed("description: cannot be blank.", field="description", code="BlankValue")
+        raise ValidationFailed(
+            "description: cannot be blank.", field="description", code="BlankValue"
+        )
     unknown = set(form_fields) - set(FORM_FIELDS)
     if unknown:
-        raise ValidationFailed(f"{sorted(unknown)[0]}: unknown ticket field.", field=sorted(unknown)[0])
+        raise ValidationFailed(
+            f"{sorted(unknown)[0]}: unknown ticket field.", field=sorted(unknown)[0]
+        )
     channel = _choice("channel", channel, Channel.values)
     is_agent_actor = actor is not None and actor.role in (Role.AGENT, Role.ADMIN)
-    if actor is not None and not is_agent_actor and (assignee or group or status or custom_fields and False):
+    if actor is not None and not is_agent_actor and (assignee or group or status):
         raise PermissionDenied("Only agents can set status, assignee or group.")
     requester = _resolve_requester(actor, requester, requester_email, requester_name)
     if not requester.is_active:
@@ -336,7 +351,9 @@ def create_ticket(
         description=description,
         priority=_choice("priority", priority or Priority.NORMAL, Priority.values),
         ticket_type=_choice("type", ticket_type or "", ["", *TicketType.values]),
-        status=_choice("status", status or TicketStatus.NEW, [s for s in TicketStatus.values if s != "closed"]),
+        status=_choice(
+            "status", status or TicketStatus.NEW, [s for s in TicketStatus.values if s != "closed"]
+        ),
         requester=requester,
         submitter=actor or requester,
         assignee=_agent(assignee, "assignee"),
@@ -344,7 +361,9 @@ def create_ticket(
         organization=org,
         channel=channel,
         product_line=_choice(
-            "product_line", product_line or (org.product_line if org else ""), ["", *ProductLine.values]
+            "product_line",
+            product_line or (org.product_line if org else ""),
+            ["", *ProductLine.values],
         ),
         preferred_region=_choice(
             "preferred_region",
@@ -371,8 +390,18 @@ def create_ticket(
         ticket.ccs.set(list(ccs))
 
     audit = _Audit(ticket, actor, ticket.channel, now, kind=AuditEvent.Kind.CREATE)
-    for name in ("subject", "status", "priority", "ticket_type", "requester", "organization",
-                 "assignee", "group", "product_line", "preferred_region"):
+    for name in (
+        "subject",
+        "status",
+        "priority",
+        "ticket_type",
+        "requester",
+        "organization",
+        "assignee",
+        "group",
+        "product_line",
+        "preferred_region",
+    ):
         value = getattr(ticket, name)
         if value not in (None, ""):
             audit.change(name, None, value)
@@ -402,6 +431,7 @@ def create_ticket(
             created_at=now,
         )
         audit.comment(note)
+    search_index.refresh([ticket.pk])
     audit.save()
     _close_timer(ticket, TicketStatus.NEW)
     emit(TicketEvent(EventKind.CREATED, ticket, actor, now, dict(audit.changes), first))
@@ -491,6 +521,7 @@ def add_comment(
         _change_status(ticket, None, TicketStatus.OPEN, audit, now)
     ticket.updated_at = now
     ticket.save()
+    search_index.comment_added(comment, changed=audit.changes)
     audit.save()
     _close_timer(ticket, old_status)
     emit(TicketEvent(EventKind.COMMENTED, ticket, author, now, dict(audit.changes), comment))
@@ -500,17 +531,23 @@ def add_comment(
 # --- updates -----------------------------------------------------------------------------------
 
 
-def _change_status(ticket: Ticket, actor: User | None, status: str, audit: _Audit, now: datetime) -> None:
+def _change_status(
+    ticket: Ticket, actor: User | None, status: str, audit: _Audit, now: datetime
+) -> None:
     status = _choice("status", status, TicketStatus.values)
     old = ticket.status
     if status == old:
         return
     if old == TicketStatus.CLOSED:
         raise ValidationFailed(
-            f"status: ticket #{ticket.pk} is closed; closed tickets never reopen.", field="status", code="Closed"
+            f"status: ticket #{ticket.pk} is closed; closed tickets never reopen.",
+            field="status",
+            code="Closed",
         )
     if status == TicketStatus.NEW:
-        raise ValidationFailed("status: a ticket cannot go back to new.", field="status", code="InvalidValue")
+        raise ValidationFailed(
+            "status: a ticket cannot go back to new.", field="status", code="InvalidValue"
+        )
     if status == TicketStatus.CLOSED and actor is not None:
         raise ValidationFailed(
             "status: tickets close automatically after they are solved; solve it instead.",
@@ -528,7 +565,9 @@ def _change_status(ticket: Ticket, actor: User | None, status: str, audit: _Audi
     audit.change("status", old, status)
 
 
-def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any], audit: _Audit) -> None:
+def _apply_changes(
+    ticket: Ticket, actor: User | None, changes: dict[str, Any], audit: _Audit
+) -> None:
     now = audit.at
     for name, value in changes.items():
         if name == "status":
@@ -572,9 +611,13 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any], 
         elif name == "subject":
             value = (value or "").strip()
             if not value:
-                raise ValidationFailed("subject: cannot be blank.", field="subject", code="BlankValue")
+                raise ValidationFailed(
+                    "subject: cannot be blank.", field="subject", code="BlankValue"
+                )
             if len(value) > 255:
-                raise ValidationFailed("subject: at most 255 characters.", field="subject", code="TooLong")
+                raise ValidationFailed(
+                    "subject: at most 255 characters.", field="subject", code="TooLong"
+                )
         elif name == "requester":
             if not isinstance(value, User) or not value.is_active:
                 raise ValidationFailed("requester: unknown or inactive user.", field="requester")
@@ -610,24 +653,34 @@ def update_ticket(
             raise PermissionDenied("Only the requester can mark this request as solved.")
     if ticket.is_closed:
         raise ValidationFailed(
-            f"status: ticket #{ticket.pk} is closed and cannot change.", field="status", code="Closed"
+            f"status: ticket #{ticket.pk} is closed and cannot change.",
+            field="status",
+            code="Closed",
         )
     audit = _Audit(ticket, actor, _choice("via", via, Channel.values), now)
     old_status = ticket.status
     _apply_changes(ticket, actor, changes, audit)
-    if ticket.status == TicketStatus.NEW and _is_agent(actor) and actor is not None and audit.events:
+    if (
+        ticket.status == TicketStatus.NEW
+        and _is_agent(actor)
+        and actor is not None
+        and audit.events
+    ):
         _change_status(ticket, actor, TicketStatus.OPEN, audit, now)
     if not audit.events:
         return ticket
     ticket.updated_at = now
     ticket.save()
+    search_index.ticket_changed(ticket.pk, audit.changes)
     audit.save()
     _close_timer(ticket, old_status)
     emit(TicketEvent(EventKind.UPDATED, ticket, actor, now, dict(audit.changes)))
     return ticket
 
 
-def assign_ticket(*, ticket: Ticket, actor: User, assignee: User | None, group: SupportGroup | None = None) -> Ticket:
+def assign_ticket(
+    *, ticket: Ticket, actor: User, assignee: User | None, group: SupportGroup | None = None
+) -> Ticket:
     changes: dict[str, Any] = {"assignee": assignee}
     if group is not None:
         changes["group"] = group
@@ -640,7 +693,9 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
 
 def solve_ticket(*, ticket: Ticket, actor: User, comment: str = "", public: bool = True) -> Ticket:
     if comment:
-        add_comment(ticket=ticket, author=actor, body=comment, public=public, status=TicketStatus.SOLVED)
+        add_comment(
+            ticket=ticket, author=actor, body=comment, public=public, status=TicketStatus.SOLVED
+        )
         return Ticket.objects.get(pk=ticket.pk)
     return update_ticket(ticket=ticket, actor=actor, status=TicketStatus.SOLVED)
 
@@ -748,14 +803,16 @@ def merge_tickets(
         raise NotFound()
     for source in locked:
         if source.is_closed:
-            raise ValidationFailed(f"sources: ticket #{source.pk} is already closed.", field="sources")
+            raise ValidationFailed(
+                f"sources: ticket #{source.pk} is already closed.", field="sources"
+            )
     for source in locked:
         audit = _Audit(source, actor, Channel.WEB, now)
         note = Comment.objects.create(
             ticket=source,
             author=actor,
-            body=source_comment or f"This request was closed and merged into request #{target.pk} "
-            f'"{target.subject}".',
+            body=source_comment
+            or f'This request was closed and merged into request #{target.pk} "{target.subject}".',
             public=False,
             channel=Channel.SYSTEM,
             created_at=now,
@@ -784,6 +841,7 @@ def merge_tickets(
     audit.comment(note)
     target.updated_at = now
     target.save(update_fields=["updated_at"])
+    search_index.refresh([target.pk, *ids])
     audit.save()
     emit(TicketEvent(EventKind.UPDATED, target, actor, now, {}, note))
     return target
@@ -812,3 +870,28 @@ def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
     elif plan.changes:
         update_ticket(ticket=ticket, actor=actor, **plan.changes)
     return Ticket.objects.get(pk=ticket.pk)
+
+
+# --- deletion ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delete_ticket(*, ticket: Ticket, actor: User) -> None:
+    """Admins only: delete a ticket with its comments and audits. Follow-ups and tickets merged
+    into it stay, unlinked. The deletion is recorded in the account audit log (the ticket's own
+    audit trail goes with it)."""
+    from switchboard.accounts.models import AccountAuditEvent
+
+    if actor is None or not actor.is_active or actor.role != Role.ADMIN:
+        raise PermissionDenied("Only admins can delete tickets.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    cancel_timer(CLOSE_SOLVED, key=str(ticket.pk))
+    AccountAuditEvent.objects.create(
+        actor=actor,
+        organization=ticket.organization,
+        user=ticket.requester,
+        field="ticket_deleted",
+        old_value=f"#{ticket.pk} {ticket.subject}",
+        new_value="",
+    )
+    ticket.delete()

@@ -74,9 +74,10 @@ class TicketAdmin(admin.ModelAdmin):
         "merged_into",
     )
     filter_horizontal = ("ccs",)
+    exclude = ("search_vector",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Ticket._meta.fields]
+        return [f.name for f in Ticket._meta.fields if f.name != "search_vector"]
 
 
 @admin.register(Comment)

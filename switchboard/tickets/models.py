@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from switchboard.accounts.models import ProductLine, Region
@@ -76,7 +77,11 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
     )
     group = models.ForeignKey(
-        "accounts.SupportGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+        "accounts.SupportGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
     )
     organization = models.ForeignKey(
         "accounts.Organization",
@@ -119,6 +124,11 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     first_agent_reply_at = models.DateTimeField(null=True, blank=True)
 
+    # PostgreSQL only (NULL elsewhere): the agents' full-text document, to_tsvector('english') of
+    # subject + description + every comment body (and those of tickets merged into it). Written
+    # only by SQL in tickets.search_index, GIN-indexed by migration 0004; see docs/search.md.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     class Meta:
         ordering = ["-pk"]
         indexes = [
@@ -136,6 +146,19 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """As Model.save, but an update never writes search_vector back: tickets.search_index
+        maintains it in SQL, and a copy loaded earlier would undo a concurrent change."""
+        updating = not self._state.adding and not args and not kwargs.get("force_insert")
+        if updating and kwargs.get("update_fields") is None:
+            skip = self.get_deferred_fields() | {"search_vector"}
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname not in skip
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def severity(self) -> int:

@@ -27,7 +27,9 @@ def visible_tickets(user: Any, *, action: access.Action = access.Action.VIEW) ->
     return Ticket.objects.filter(q)
 
 
-def ticket_for_user(user: Any, ticket_id: Any, action: access.Action | str = access.Action.VIEW) -> Ticket:
+def ticket_for_user(
+    user: Any, ticket_id: Any, action: access.Action | str = access.Action.VIEW
+) -> Ticket:
     """The ticket if `user` may `action` it; NotFound otherwise, whether missing or forbidden."""
     try:
         ticket_id = int(ticket_id)

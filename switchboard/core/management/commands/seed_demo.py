@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 # Each module has `seed() -> bool` (False when its data is already there). Order matters.
 DEMO_MODULES = [
     "switchboard.accounts.demo",
+    "switchboard.oncall.demo",  # before tickets: urgent priority-support tickets page its services
     "switchboard.tickets.demo",
     "switchboard.sla.demo",
 ]

@@ -1,0 +1,338 @@
+"""Model rows → Zendesk API v2 JSON shapes. Nothing here runs a query per row: tickets load their
+tags, CCs and follow-ups in one query per batch; other rows come with what they need prefetched."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest
+
+from switchboard.accounts.models import Organization, OrgSharing, Role, User
+from switchboard.tickets.models import (
+    AuditEvent,
+    Comment,
+    Macro,
+    Ticket,
+    TicketAudit,
+    TicketField,
+    TicketTag,
+    View,
+)
+
+# Switchboard field names → Zendesk's, in audit events and error details.
+ZENDESK_FIELD = {
+    "ticket_type": "type",
+    "requester": "requester_id",
+    "assignee": "assignee_id",
+    "group": "group_id",
+    "organization": "organization_id",
+    "ccs": "collaborator_ids",
+    "follow_up_source": "via_followup_source_id",
+}
+ROLE_OUT = {Role.END_USER: "end-user", Role.AGENT: "agent", Role.ADMIN: "admin"}
+ROLE_IN = {"end-user": Role.END_USER, "end_user": Role.END_USER, "agent": "agent", "admin": "admin"}
+SHARING_FLAGS = {
+    OrgSharing.OWN: (False, False),
+    OrgSharing.VIEW_ALL: (True, False),
+    OrgSharing.VIEW_COMMENT_ALL: (True, True),
+    OrgSharing.SELECTED_VIEW: (False, False),
+    OrgSharing.SELECTED_VIEW_COMMENT: (False, False),
+}
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """ISO-8601 in UTC with a Z, to the second, as Zendesk writes times."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def via(channel: str) -> dict[str, Any]:
+    return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
+
+
+def _related_rows(ticket_ids: list[int]) -> list[tuple[str, int, str]]:
+    """Tags, CC ids and follow-up ids of the tickets, and the active custom field ids, in one
+    query: (kind, ticket id or field position, value)."""
+    tag, ccs, ticket, field = (
+        TicketTag._meta.db_table,
+        Ticket.ccs.through._meta.db_table,
+        Ticket._meta.db_table,
+        TicketField._meta.db_table,
+    )
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    query = (
+        f"SELECT 't', ticket_id, name FROM {tag} WHERE ticket_id IN ({marks}) "  # noqa: S608
+        f"UNION ALL SELECT 'c', ticket_id, CAST(user_id AS TEXT) FROM {ccs} "
+        f"WHERE ticket_id IN ({marks}) "
+        f"UNION ALL SELECT 'f', follow_up_source_id, CAST(id AS TEXT) FROM {ticket} "
+        f"WHERE follow_up_source_id IN ({marks}) "
+        f"UNION ALL SELECT 'x', position, CAST(id AS TEXT) FROM {field} WHERE active"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, ticket_ids * 3)
+        return list(cursor.fetchall())
+
+
+class Renderer:
+    """Renders rows for one request: absolute URLs from the request's host; a ticket's tags,
+    CCs, follow-ups and the custom field ids come from one query per batch (`prepare`)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.base = request.build_absolute_uri("/api/v2/")
+        self.field_ids: list[int] = []
+        self._tags: dict[int, list[str]] = {}
+        self._ccs: dict[int, list[int]] = {}
+        self._follow_ups: dict[int, list[int]] = {}
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def prepare(self, tickets: list[Ticket]) -> None:
+        fields: list[tuple[int, int]] = []
+        for kind, key, value in _related_rows([t.pk for t in tickets] or [0]):
+            if kind == "t":
+                self._tags.setdefault(key, []).append(value)
+            elif kind == "c":
+                self._ccs.setdefault(key, []).append(int(value))
+            elif kind == "f":
+                self._follow_ups.setdefault(key, []).append(int(value))
+            else:
+                fields.append((key, int(value)))
+        self.field_ids = [pk for _, pk in sorted(fields)]
+
+    def tickets(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
+        self.prepare(tickets)
+        return [self.ticket(t) for t in tickets]
+
+    # --- tickets ----------------------------------------------------------------------------
+
+    def ticket(self, t: Ticket) -> dict[str, Any]:
+        """Call `prepare` with the ticket first (or use `tickets`)."""
+        values = t.custom_fields or {}
+        custom = [{"id": fid, "value": values.get(str(fid))} for fid in self.field_ids]
+        cc_ids = sorted(self._ccs.get(t.pk, []))
+        return {
+            "id": t.pk,
+            "url": self.url(f"tickets/{t.pk}.json"),
+            "external_id": t.external_id or None,
+            "via": via(t.channel),
+            "created_at": iso(t.created_at),
+            "updated_at": iso(t.updated_at),
+            "type": t.ticket_type or None,
+            "subject": t.subject,
+            "raw_subject": t.subject,
+            "description": t.description,
+            "priority": t.priority,
+            "status": t.status,
+            "recipient": None,
+            "requester_id": t.requester_id,
+            "submitter_id": t.submitter_id,
+            "assignee_id": t.assignee_id,
+            "organization_id": t.organization_id,
+            "group_id": t.group_id,
+            "collaborator_ids": cc_ids,
+            "follower_ids": [],
+            "email_cc_ids": cc_ids,
+            "has_incidents": False,
+            "is_public": True,
+            "due_at": None,
+            "tags": sorted(self._tags.get(t.pk, [])),
+            "custom_fields": custom,
+            "fields": custom,
+            "satisfaction_rating": None,
+            "followup_ids": sorted(self._follow_ups.get(t.pk, [])),
+            "via_followup_source_id": t.follow_up_source_id,
+            "product_line": t.product_line or None,
+            "preferred_region": t.preferred_region,
+            "solved_at": iso(t.solved_at),
+            "sla_due_at": iso(t.sla_due_at),
+        }
+
+    # --- comments and audits ----------------------------------------------------------------
+
+    def comment(self, c: Comment) -> dict[str, Any]:
+        """Needs `attachments` prefetched."""
+        body = c.body
+        return {
+            "id": c.pk,
+            "type": "Comment",
+            "author_id": c.author_id,
+            "body": body,
+            "html_body": "<p>" + html.escape(body).replace("\n", "<br>") + "</p>",
+            "plain_body": body,
+            "public": c.public,
+            "attachments": [
+                {
+                    "id": a.pk,
+                    "file_name": a.filename,
+                    "content_url": self.url(f"attachments/{a.pk}"),
+                    "content_type": a.content_type,
+                    "size": a.size,
+                }
+                for a in c.attachments.all()
+            ],
+            "via": via(c.channel),
+            "metadata": {},
+            "created_at": iso(c.created_at),
+            "ticket_id": c.ticket_id,
+        }
+
+    def audit(self, audits: list[TicketAudit]) -> dict[str, Any]:
+        """One Zendesk audit from the audits a request wrote (usually one)."""
+        first = audits[0]
+        events: list[dict[str, Any]] = []
+        for audit in audits:
+            for event in audit.events.all():
+                events.append(self.audit_event(event))
+        return {
+            "id": first.pk,
+            "ticket_id": first.ticket_id,
+            "created_at": iso(first.created_at),
+            "author_id": first.actor_id,
+            "via": via(first.via),
+            "metadata": {},
+            "events": events,
+        }
+
+    def audit_event(self, e: AuditEvent) -> dict[str, Any]:
+        if e.kind == AuditEvent.Kind.COMMENT:
+            c = e.comment
+            return {
+                "id": e.pk,
+                "type": "Comment",
+                "body": c.body if c else "",
+                "public": c.public if c else False,
+                "author_id": c.author_id if c else None,
+                "attachments": [],
+            }
+        out: dict[str, Any] = {
+            "id": e.pk,
+            "type": e.kind,
+            "field_name": ZENDESK_FIELD.get(e.field, e.field),
+            "value": e.to_value,
+        }
+        if e.kind == AuditEvent.Kind.CHANGE:
+            out["previous_value"] = e.from_value
+        return out
+
+    # --- people -----------------------------------------------------------------------------
+
+    def user(self, u: User) -> dict[str, Any]:
+        return {
+            "id": u.pk,
+            "url": self.url(f"users/{u.pk}.json"),
+            "name": u.name or u.email,
+            "email": u.email,
+            "created_at": iso(u.created_at),
+            "updated_at": iso(u.updated_at),
+            "time_zone": u.time_zone,
+            "iana_time_zone": u.time_zone,
+            "phone": u.phone or None,
+            "organization_id": u.organization_id,
+            "role": ROLE_OUT.get(u.role, u.role),
+            "active": u.is_active,
+            "verified": True,
+            "suspended": False,
+            "shared": False,
+            "tags": [],
+            "user_fields": {
+                "ticket_access": u.ticket_access,
+                "is_sold_to_contact": u.is_sold_to_contact,
+                "region": u.region,
+            },
+            "last_login_at": iso(u.last_login),
+        }
+
+    def organization(self, o: Organization) -> dict[str, Any]:
+        """Needs `domains` prefetched."""
+        shared_tickets, shared_comments = SHARING_FLAGS[OrgSharing(o.sharing)]
+        return {
+            "id": o.pk,
+            "url": self.url(f"organizations/{o.pk}.json"),
+            "name": o.name,
+            "shared_tickets": shared_tickets,
+            "shared_comments": shared_comments,
+            "domain_names": sorted(d.domain for d in o.domains.all()),
+            "notes": o.notes,
+            "details": o.details,
+            "external_id": o.crm_account_id,
+            "group_id": None,
+            "tags": [],
+            "organization_fields": {
+                "sharing": o.sharing,
+                "support_level": o.support_level,
+                "plan": o.plan,
+                "product_line": o.product_line,
+                "preferred_region": o.preferred_region,
+                "is_internal": o.is_internal,
+                "collaboration_project_url": o.collaboration_project_url,
+            },
+            "created_at": iso(o.created_at),
+            "updated_at": iso(o.updated_at),
+        }
+
+    # --- configuration ----------------------------------------------------------------------
+
+    def ticket_field(self, f: TicketField) -> dict[str, Any]:
+        return {
+            "id": f.pk,
+            "url": self.url(f"ticket_fields/{f.pk}.json"),
+            "type": f.field_type,
+            "key": f.key,
+            "title": f.title,
+            "description": f.description,
+            "position": f.position,
+            "active": f.active,
+            "required": f.required,
+            "visible_in_portal": f.visible_in_portal,
+            "custom_field_options": [
+                {"name": str(o.get("name", "")), "value": str(o.get("value", ""))}
+                for o in (f.options or [])
+                if isinstance(o, dict)
+            ],
+            "created_at": iso(f.created_at),
+            "updated_at": iso(f.updated_at),
+        }
+
+    def macro(self, m: Macro) -> dict[str, Any]:
+        return {
+            "id": m.pk,
+            "url": self.url(f"macros/{m.pk}.json"),
+            "title": m.title,
+            "description": m.description or None,
+            "actions": m.actions,
+            "active": m.active,
+            "position": m.position,
+            "restriction": (
+                {"type": "Group", "id": m.restricted_to_group_id}
+                if m.restricted_to_group_id
+                else None
+            ),
+            "created_at": iso(m.created_at),
+            "updated_at": iso(m.updated_at),
+        }
+
+    def view(self, v: View) -> dict[str, Any]:
+        conditions = v.conditions or {}
+        return {
+            "id": v.pk,
+            "url": self.url(f"views/{v.pk}.json"),
+            "title": v.title,
+            "active": v.active,
+            "position": v.position,
+            "conditions": {"all": conditions.get("all", []), "any": conditions.get("any", [])},
+            "execution": {
+                "sort_by": v.sort_by,
+                "sort_order": v.sort_order,
+                "columns": v.columns or [],
+            },
+            "restriction": {"type": "User", "id": v.owner_id} if v.owner_id else None,
+            "created_at": iso(v.created_at),
+            "updated_at": iso(v.updated_at),
+        }

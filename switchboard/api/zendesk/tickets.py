@@ -1,0 +1,378 @@
+"""tickets, show_many, comments, tags, macro previews: parse → one action or query → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Prefetch
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from switchboard.accounts.models import Organization, SupportGroup, User
+from switchboard.api.zendesk.base import actor, forbidden, json_response, route
+from switchboard.api.zendesk.pagination import BadPagination, paginate
+from switchboard.api.zendesk.render import ZENDESK_FIELD, Renderer
+from switchboard.api.zendesk.schemas import (
+    ERRORS,
+    CommentList,
+    TagsIn,
+    TagsOut,
+    TicketAuditEnvelope,
+    TicketEnvelope,
+    TicketIn,
+    TicketList,
+)
+from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.tickets import actions, queries
+from switchboard.tickets.models import AuditEvent, Channel, Macro, Ticket, TicketAudit
+
+router = Router(tags=["tickets"])
+
+
+class PageParams(Schema):
+    page: int | None = Field(None, ge=1, le=100_000)
+    per_page: int | None = Field(None, ge=1, le=100)
+    page_size: int | None = Field(None, alias="page[size]", ge=1, le=100)
+    page_after: str | None = Field(None, alias="page[after]")
+
+
+def render_tickets(request: HttpRequest) -> Any:
+    return Renderer(request).tickets
+
+
+def _reload(ticket_id: int) -> Ticket:
+    """The ticket as committed (listeners such as the SLA engine update it in SQL)."""
+    return Ticket.objects.get(pk=ticket_id)
+
+
+def _audits(ticket: Ticket, after_pk: int) -> list[TicketAudit]:
+    return list(
+        TicketAudit.objects.filter(ticket=ticket, pk__gt=after_pk)
+        .prefetch_related(Prefetch("events", queryset=AuditEvent.objects.select_related("comment")))
+        .order_by("pk")
+    )
+
+
+def _ticket_and_audit(
+    request: HttpRequest, ticket: Ticket, audits: list[TicketAudit], who: User, status: int
+) -> HttpResponse:
+    renderer = Renderer(request)
+    if audits:
+        audit = renderer.audit(audits)
+    else:  # nothing changed: an empty audit, as the request wrote none
+        audit = {
+            "id": None,
+            "ticket_id": ticket.pk,
+            "created_at": None,
+            "author_id": who.pk,
+            "via": {"channel": Channel.API, "source": {"from": {}, "to": {}, "rel": None}},
+            "metadata": {},
+            "events": [],
+        }
+    return json_response({"ticket": renderer.tickets([ticket])[0], "audit": audit}, status=status)
+
+
+# --- lookups of ids sent in a body -------------------------------------------------------------
+
+
+def _user(pk: int, field: str) -> User:
+    user = User.objects.filter(pk=pk).select_related("organization").first()
+    if user is None:
+        raise ValidationFailed(f"{field}: no user with id {pk}.", field=field, code="InvalidValue")
+    return user
+
+
+def _group(pk: int | None) -> SupportGroup | None:
+    if pk is None:
+        return None
+    group = SupportGroup.objects.filter(pk=pk).first()
+    if group is None:
+        raise ValidationFailed(f"group_id: no group with id {pk}.", field="group_id")
+    return group
+
+
+def _organization(pk: int | None) -> Organization | None:
+    if pk is None:
+        return None
+    org = Organization.objects.filter(pk=pk).first()
+    if org is None:
+        raise ValidationFailed(
+            f"organization_id: no organization with id {pk}.", field="organization_id"
+        )
+    return org
+
+
+def _users(ids: list[int], field: str) -> list[User]:
+    found = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(f"{field}: no user with id {missing[0]}.", field=field)
+    return [found[i] for i in ids]
+
+
+def _changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Zendesk ticket fields → keyword arguments of update_ticket/add_comment."""
+    changes: dict[str, Any] = {}
+    simple = {
+        "subject": "subject",
+        "status": "status",
+        "priority": "priority",
+        "type": "ticket_type",
+        "tags": "tags",
+        "additional_tags": "add_tags",
+        "remove_tags": "remove_tags",
+        "external_id": "external_id",
+        "product_line": "product_line",
+        "preferred_region": "preferred_region",
+    }
+    for name, target in simple.items():
+        if name in data:
+            changes[target] = data[name]
+    if "custom_fields" in data:
+        changes["custom_fields"] = data["custom_fields"] or []
+    if "assignee_id" in data:
+        pk = data["assignee_id"]
+        changes["assignee"] = None if pk is None else _user(pk, "assignee_id")
+    if "group_id" in data:
+        changes["group"] = _group(data["group_id"])
+    if "organization_id" in data:
+        changes["organization"] = _organization(data["organization_id"])
+    if "requester_id" in data:
+        if data["requester_id"] is None:
+            raise ValidationFailed("requester_id: cannot be blank.", field="requester_id")
+        changes["requester"] = _user(data["requester_id"], "requester_id")
+    if "collaborator_ids" in data:
+        changes["ccs"] = _users(data["collaborator_ids"] or [], "collaborator_ids")
+    return changes
+
+
+def _comment_body(comment: dict[str, Any] | None) -> str:
+    if not comment:
+        return ""
+    return comment.get("body") or comment.get("html_body") or ""
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+@route(router, ["GET"], "/tickets", response={200: TicketList, **ERRORS})
+def list_tickets(request: HttpRequest, params: Query[PageParams]) -> HttpResponse:
+    """Tickets the caller may see, oldest first. Offset or cursor pagination."""
+    qs = queries.visible_tickets(actor(request)).order_by("pk")
+    return json_response(paginate(request, qs, "tickets", render_tickets(request)))
+
+
+@route(router, ["GET"], "/tickets/show_many", response={200: TicketList, **ERRORS})
+def show_many(request: HttpRequest, ids: str) -> HttpResponse:
+    """Up to 100 tickets by id (`ids=1,2,3`); ids the caller may not see are left out."""
+    try:
+        wanted = [int(part) for part in ids.split(",") if part.strip()]
+    except ValueError:
+        raise BadPagination("ids: a comma-separated list of ticket ids.") from None
+    if len(wanted) > 100:
+        raise BadPagination("ids: at most 100 ids.")
+    qs = queries.visible_tickets(actor(request)).filter(pk__in=wanted).order_by("pk")
+    rows = Renderer(request).tickets(list(qs))
+    return json_response({"tickets": rows, "count": len(rows)})
+
+
+@route(router, ["GET"], "/tickets/{int:ticket_id}", response={200: TicketEnvelope, **ERRORS})
+def show_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = queries.ticket_for_user(actor(request), ticket_id)
+    return json_response({"ticket": Renderer(request).tickets([ticket])[0]})
+
+
+@route(router, ["POST"], "/tickets", response={201: TicketAuditEnvelope, **ERRORS})
+def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
+    """Open a ticket; the first comment is `comment.body` (or `description`). 201 + Location."""
+    who = actor(request)
+    data = payload.ticket.model_dump(exclude_unset=True)
+    comment = data.get("comment")
+    body = _comment_body(comment) or data.get("description") or ""
+    public = bool(comment.get("public", True)) if comment else True
+    with transaction.atomic():
+        if data.get("via_followup_source_id") is not None:
+            try:
+                source = queries.ticket_for_user(who, data["via_followup_source_id"])
+            except NotFound:
+                raise ValidationFailed(
+                    "via_followup_source_id: no such ticket.", field="via_followup_source_id"
+                ) from None
+            ticket = actions.create_follow_up(
+                source=source, actor=who, body=body, channel=Channel.API
+            )
+        else:
+            requester = None
+            requester_email = requester_name = ""
+            if data.get("requester_id") is not None:
+                requester = _user(data["requester_id"], "requester_id")
+            elif data.get("requester"):
+                requester_email = data["requester"].get("email") or ""
+                requester_name = data["requester"].get("name") or ""
+            else:
+                requester = who
+            changes = _changes({k: v for k, v in data.items() if k != "requester_id"})
+            ticket = actions.create_ticket(
+                actor=who,
+                subject=data.get("subject") or "",
+                description=body,
+                requester=requester,
+                requester_email=requester_email,
+                requester_name=requester_name,
+                channel=Channel.API,
+                priority=changes.get("priority"),
+                ticket_type=changes.get("ticket_type") or "",
+                status=changes.get("status"),
+                tags=changes.get("tags") or (),
+                assignee=changes.get("assignee"),
+                group=changes.get("group"),
+                ccs=changes.get("ccs") or (),
+                custom_fields=changes.get("custom_fields"),
+                product_line=changes.get("product_line"),
+                preferred_region=changes.get("preferred_region"),
+                public=public,
+                external_id=changes.get("external_id") or "",
+            )
+            org = changes.get("organization")
+            if "organization" in changes and org != ticket.organization:
+                ticket = actions.update_ticket(
+                    ticket=ticket, actor=who, via=Channel.API, organization=org
+                )
+        audits = _audits(ticket, 0)
+    response = _ticket_and_audit(request, _reload(ticket.pk), audits, who, 201)
+    response["Location"] = Renderer(request).url(f"tickets/{ticket.pk}.json")
+    return response
+
+
+@route(router, ["PUT"], "/tickets/{int:ticket_id}", response={200: TicketAuditEnvelope, **ERRORS})
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> HttpResponse:
+    """Partial update: only the fields sent change. `comment` adds a reply or internal note."""
+    who = actor(request)
+    data = payload.ticket.model_dump(exclude_unset=True)
+    with transaction.atomic():
+        ticket = queries.ticket_for_user(who, ticket_id)
+        before = ticket.audits.aggregate(m=Max("pk"))["m"] or 0
+        changes = _changes(data)
+        comment = data.get("comment")
+        if comment is not None:
+            status = changes.pop("status", None)
+            actions.add_comment(
+                ticket=ticket,
+                author=who,
+                body=_comment_body(comment),
+                public=bool(comment.get("public", True)),
+                channel=Channel.API,
+                status=status,
+                changes=changes or None,
+            )
+        elif changes:
+            actions.update_ticket(ticket=ticket, actor=who, via=Channel.API, **changes)
+        audits = _audits(ticket, before)
+    return _ticket_and_audit(request, _reload(ticket.pk), audits, who, 200)
+
+
+@route(router, ["DELETE"], "/tickets/{int:ticket_id}", response={204: None, **ERRORS})
+def delete_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Admins only. 204."""
+    who = actor(request)
+    ticket = queries.ticket_for_user(who, ticket_id)
+    actions.delete_ticket(ticket=ticket, actor=who)
+    return HttpResponse(status=204)
+
+
+@route(router, ["GET"], "/tickets/{int:ticket_id}/comments", response={200: CommentList, **ERRORS})
+def list_comments(request: HttpRequest, ticket_id: int, params: Query[PageParams]) -> HttpResponse:
+    """The conversation, oldest first; internal notes only for agents."""
+    who = actor(request)
+    ticket = queries.ticket_for_user(who, ticket_id)
+    qs = queries.comments_for(who, ticket)
+    renderer = Renderer(request)
+    return json_response(
+        paginate(
+            request, qs, "comments", lambda rows: [renderer.comment(c) for c in rows], keyset=False
+        )
+    )
+
+
+def _tags_response(ticket_id: int) -> HttpResponse:
+    return json_response({"tags": Ticket.objects.get(pk=ticket_id).tag_names()})
+
+
+@route(router, ["GET"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
+def ticket_tags(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = queries.ticket_for_user(actor(request), ticket_id)
+    return json_response({"tags": ticket.tag_names()})
+
+
+@route(router, ["POST"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
+def set_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> HttpResponse:
+    """Replace the ticket's tags."""
+    who = actor(request)
+    ticket = queries.ticket_for_user(who, ticket_id)
+    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags)
+    return _tags_response(ticket.pk)
+
+
+@route(router, ["PUT"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
+def add_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> HttpResponse:
+    """Add tags, keeping the others."""
+    who = actor(request)
+    ticket = queries.ticket_for_user(who, ticket_id)
+    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags)
+    return _tags_response(ticket.pk)
+
+
+@route(router, ["DELETE"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
+def remove_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> HttpResponse:
+    """Remove the tags named."""
+    who = actor(request)
+    ticket = queries.ticket_for_user(who, ticket_id)
+    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags)
+    return _tags_response(ticket.pk)
+
+
+class MacroResult(Schema):
+    result: dict[str, Any]
+
+
+@route(
+    router,
+    ["GET"],
+    "/tickets/{int:ticket_id}/macros/{int:macro_id}/apply",
+    response={200: MacroResult, **ERRORS},
+)
+def macro_preview(request: HttpRequest, ticket_id: int, macro_id: int) -> HttpResponse:
+    """What applying the macro would do to the ticket. Writes nothing."""
+    from switchboard.tickets.macros import preview_macro
+
+    who = actor(request)
+    if not who.is_agent:
+        return forbidden("Only agents can use macros.")
+    ticket = queries.ticket_for_user(who, ticket_id)
+    macro = Macro.objects.filter(pk=macro_id).first()
+    if macro is None:
+        raise NotFound()
+    try:
+        preview = preview_macro(macro=macro, ticket=ticket, actor=who)
+    except PermissionDenied:
+        raise NotFound() from None
+    result_ticket: dict[str, Any] = {"id": ticket.pk}
+    for row in preview["changes"]:
+        name = ZENDESK_FIELD.get(row["field"], row["field"])
+        value = row["to"]
+        result_ticket[name] = value["id"] if isinstance(value, dict) and "id" in value else value
+    result_ticket["tags"] = preview["tags"]["after"]
+    comment = preview["comment"]
+    return json_response(
+        {
+            "result": {
+                "ticket": result_ticket,
+                "comment": {"body": comment["body"], "public": comment["public"]}
+                if comment
+                else None,
+                "preview": preview,
+            }
+        }
+    )

@@ -1,0 +1,177 @@
+"""Admin for on-call: schedules with layers and overrides, policies with levels, services,
+incidents with their log and notifications (read-only history)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from switchboard.oncall import actions
+from switchboard.oncall.models import (
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    Incident,
+    IncidentLogEntry,
+    Notification,
+    OnCallSchedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Service,
+    UserCalendarFeed,
+)
+
+
+class LayerInline(admin.StackedInline):
+    model = ScheduleLayer
+    extra = 0
+    help_text = "To change a running layer from now on, use the 'edit_layer' action (API/shell)."
+
+
+class OverrideInline(admin.TabularInline):
+    model = ScheduleOverride
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(OnCallSchedule)
+class OnCallScheduleAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    exclude = ["ical_token_hash"]
+    inlines = [LayerInline, OverrideInline]
+    actions = ["rotate_feed_token"]
+
+    @admin.action(description="Rotate the calendar feed URL (shows the new one once)")
+    def rotate_feed_token(self, request: HttpRequest, queryset: QuerySet[OnCallSchedule]) -> None:
+        for schedule in queryset:
+            token = actions.rotate_schedule_feed_token(schedule=schedule)
+            messages.info(request, f"{schedule.name}: /oncall/calendar/schedule/{token}.ics")
+
+
+class LevelInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+    filter_horizontal = ["users", "schedules"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "num_loops"]
+    search_fields = ["name"]
+    inlines = [LevelInline]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "escalation_policy", "chat_alert", "scheduling_only"]
+    list_filter = ["scheduling_only", "chat_alert"]
+    search_fields = ["name"]
+
+
+class LogInline(admin.TabularInline):
+    model = IncidentLogEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "kind", "message", "user", "level", "loop", "data"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "channel",
+        "address",
+        "user",
+        "status",
+        "level",
+        "loop",
+        "attempts",
+        "sent_at",
+        "last_error",
+        "idempotency_key",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["pk", "summary", "service", "status", "created_at", "next_escalation_at"]
+    list_filter = ["status", "service"]
+    search_fields = ["summary", "dedup_key"]
+    inlines = [LogInline, NotificationInline]
+    readonly_fields = [f.name for f in Incident._meta.fields]
+    actions = ["acknowledge", "resolve"]
+
+    @admin.action(description="Acknowledge")
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        for incident in queryset:
+            actions.acknowledge_incident(incident=incident, user=request.user)  # type: ignore[arg-type]
+
+    @admin.action(description="Resolve")
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        for incident in queryset:
+            actions.resolve_incident(incident=incident, user=request.user)  # type: ignore[arg-type]
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ["user", "channel", "address"]
+    autocomplete_fields = ["user"]
+
+
+# Stand-alone lists of the parts shown inline above, so each can be searched and filtered
+# across schedules, policies and incidents.
+
+
+@admin.register(ScheduleLayer)
+class ScheduleLayerAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "position", "name", "turn_length", "start", "end")
+    list_filter = ("schedule",)
+    search_fields = ("name", "schedule__name")
+
+
+@admin.register(ScheduleOverride)
+class ScheduleOverrideAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "user", "start", "end", "created_at")
+    list_filter = ("schedule",)
+    search_fields = ("schedule__name", "user__email")
+    raw_id_fields = ("user",)
+
+
+@admin.register(UserCalendarFeed)
+class UserCalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ("user", "created_at")
+    search_fields = ("user__email",)
+    readonly_fields = ("token_hash",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(EscalationLevel)
+class EscalationLevelAdmin(admin.ModelAdmin):
+    list_display = ("policy", "position", "delay_minutes")
+    list_filter = ("policy",)
+    search_fields = ("policy__name",)
+
+
+@admin.register(IncidentLogEntry)
+class IncidentLogEntryAdmin(admin.ModelAdmin):
+    list_display = ("incident", "at", "kind", "level", "loop", "user")
+    list_filter = ("kind",)
+    search_fields = ("message", "=incident__id")
+    raw_id_fields = ("incident", "user")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("incident", "user", "channel", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("channel", "status")
+    search_fields = ("idempotency_key", "address", "user__email", "=incident__id")
+    raw_id_fields = ("incident", "user")

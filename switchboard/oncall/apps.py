@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class OncallConfig(AppConfig):
+    name = "switchboard.oncall"
+    label = "oncall"
+    verbose_name = "On-call: schedules, escalation, incidents"
+
+    def ready(self) -> None:
+        from switchboard.oncall import escalation, helpdesk, tasks  # noqa: F401
+        from switchboard.tickets import events
+
+        # After the SLA clocks (10): urgent priority-support tickets page the emergency service.
+        events.listen(helpdesk.on_ticket_event, order=50)
+        escalation.register_sweeps()

@@ -1,0 +1,178 @@
+"""Reads: build `rotation.Schedule` values from rows and answer "who is on call" and "which
+shifts" through the pure module. Only the layers and overrides touching the asked window load."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+
+from django.db.models import Q
+
+from switchboard.accounts.models import User
+from switchboard.oncall import rotation
+from switchboard.oncall.models import (
+    OnCallSchedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    UserCalendarFeed,
+)
+from switchboard.oncall.tokens import hash_token
+
+_TICK = timedelta(microseconds=1)
+FEED_PAST = timedelta(days=15)
+FEED_FUTURE = timedelta(days=180)
+
+
+def restriction_from_json(data: dict) -> rotation.Restriction:
+    hh, mm = (int(part) for part in str(data["start_time"]).split(":")[:2])
+    duration = timedelta(minutes=int(data["duration_minutes"]))
+    if data.get("kind") == "weekly":
+        return rotation.Restriction.weekly(int(data["start_weekday"]), time(hh, mm), duration)
+    return rotation.Restriction.daily(time(hh, mm), duration)
+
+
+def layer_from_row(row: ScheduleLayer) -> rotation.Layer:
+    return rotation.Layer(
+        users=tuple(str(u) for u in row.users),
+        rotation_virtual_start=row.rotation_virtual_start,
+        turn_length=row.turn_length,
+        start=row.start,
+        end=row.end,
+        restrictions=tuple(restriction_from_json(r) for r in row.restrictions or ()),
+        name=row.name,
+    )
+
+
+def override_from_row(row: ScheduleOverride) -> rotation.Override:
+    return rotation.Override(str(row.user_id), row.start, row.end, row.created_at)
+
+
+def build_schedule(
+    schedule: OnCallSchedule,
+    layers: Iterable[ScheduleLayer],
+    overrides: Iterable[ScheduleOverride],
+) -> rotation.Schedule:
+    ordered = sorted(layers, key=lambda r: (r.position, r.start, r.pk))
+    return rotation.Schedule(
+        tz=schedule.time_zone,
+        layers=tuple(layer_from_row(r) for r in ordered if r.users),
+        overrides=tuple(override_from_row(o) for o in overrides),
+    )
+
+
+_LAYER_COLUMNS = (
+    "pk",
+    "position",
+    "name",
+    "users",
+    "rotation_virtual_start",
+    "turn_length",
+    "restrictions",
+    "start",
+    "end",
+)
+
+
+def load_schedule(schedule: OnCallSchedule, start: datetime, end: datetime) -> rotation.Schedule:
+    """`schedule` as a pure value, with the layers and overrides that touch [start, end).
+
+    Reads plain tuples, not model instances: this is the hot path of "who is on call".
+    """
+    layers = (
+        ScheduleLayer.objects.filter(schedule=schedule, start__lt=end)
+        .filter(Q(end__isnull=True) | Q(end__gt=start))
+        .values_list(*_LAYER_COLUMNS)
+    )
+    overrides = (
+        ScheduleOverride.objects.filter(schedule=schedule, start__lt=end, end__gt=start)
+        .order_by("created_at", "pk")
+        .values_list("user_id", "start", "end", "created_at")
+    )
+    ordered = sorted(layers, key=lambda r: (r[1], r[7], r[0]))
+    return rotation.Schedule(
+        tz=schedule.time_zone,
+        layers=tuple(
+            rotation.Layer(
+                users=tuple(str(u) for u in users),
+                rotation_virtual_start=rvs,
+                turn_length=turn,
+                start=layer_start,
+                end=layer_end,
+                restrictions=tuple(restriction_from_json(r) for r in restrictions or ()),
+                name=name,
+            )
+            for _, _, name, users, rvs, turn, restrictions, layer_start, layer_end in ordered
+            if users
+        ),
+        overrides=tuple(
+            rotation.Override(str(user_id), o_start, o_end, created)
+            for user_id, o_start, o_end, created in overrides
+        ),
+    )
+
+
+def on_call_user_id(schedule: OnCallSchedule, t: datetime) -> int | None:
+    """The id of the user on call on `schedule` at `t` (two small queries), or None."""
+    user = rotation.on_call_at(load_schedule(schedule, t, t + _TICK), t)
+    return int(user) if user is not None else None
+
+
+def on_call_at(schedule: OnCallSchedule, t: datetime) -> User | None:
+    user_id = on_call_user_id(schedule, t)
+    return User.objects.filter(pk=user_id).first() if user_id is not None else None
+
+
+def shifts(schedule: OnCallSchedule, start: datetime, end: datetime) -> list[rotation.Shift]:
+    """The final (rendered) shifts of `schedule` in [start, end); users are id strings."""
+    return rotation.final_shifts(load_schedule(schedule, start, end), start, end)
+
+
+def current_shift(schedule: OnCallSchedule, t: datetime) -> rotation.Shift | None:
+    """The final shift covering `t`, with its true start and end (looked for within ±8 days)."""
+    span = timedelta(days=8)
+    for shift in shifts(schedule, t - span, t + span):
+        if shift.start <= t < shift.end:
+            return shift
+    return None
+
+
+def user_shifts(
+    user: User, start: datetime, end: datetime
+) -> list[tuple[OnCallSchedule, rotation.Shift]]:
+    """`user`'s final shifts on every schedule in [start, end), sorted by start."""
+    uid = str(user.pk)
+    # JSON containment is not portable (SQLite): filter the (few) layer rows in Python.
+    ids = {
+        schedule_id
+        for schedule_id, users in ScheduleLayer.objects.filter(start__lt=end)
+        .filter(Q(end__isnull=True) | Q(end__gt=start))
+        .values_list("schedule_id", "users")
+        if user.pk in users
+    }
+    ids.update(
+        ScheduleOverride.objects.filter(user=user, start__lt=end, end__gt=start).values_list(
+            "schedule_id", flat=True
+        )
+    )
+    out: list[tuple[OnCallSchedule, rotation.Shift]] = []
+    for schedule in OnCallSchedule.objects.filter(pk__in=ids):
+        out.extend((schedule, s) for s in shifts(schedule, start, end) if s.user == uid)
+    out.sort(key=lambda item: (item[1].start, item[0].name))
+    return out
+
+
+def schedule_for_feed_token(token: str) -> OnCallSchedule | None:
+    if not token or len(token) > 200:
+        return None
+    return OnCallSchedule.objects.filter(ical_token_hash=hash_token(token)).first()
+
+
+def user_for_feed_token(token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    feed = (
+        UserCalendarFeed.objects.select_related("user")
+        .filter(token_hash=hash_token(token), user__is_active=True)
+        .first()
+    )
+    return feed.user if feed else None
