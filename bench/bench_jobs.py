@@ -342,7 +342,15 @@ def execute_jobs(
 # --- main -----------------------------------------------------------------------------------
 
 
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
+    # SIGTERM, and SIGINT even when started in the background, unwind through the clean-up:
+    # stop the workers, drop the database.
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
