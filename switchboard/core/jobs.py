@@ -79,6 +79,8 @@ def enqueue(
     """
     if run_after is not None:
         task = task.using(run_after=run_after)
-    with transaction.atomic():
+    # savepoint=False: inside the caller's transaction this is one INSERT, not three statements;
+    # a failure still rolls the caller's whole transaction back, which is what we want.
+    with transaction.atomic(savepoint=False):
         result = task.enqueue(*args, **kwargs)
     return str(result.id)
