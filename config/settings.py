@@ -231,3 +231,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Chat slash commands (support bot, docs/chat.md): the Slack app's signing secret; empty disables
+# POST /chat/commands (404). The bot reads as this user (an agent/admin email), else the first
+# active admin.
+SWITCHBOARD_CHAT_SIGNING_SECRET = os.environ.get("SWITCHBOARD_CHAT_SIGNING_SECRET", "")
+SWITCHBOARD_CHAT_BOT_USER = os.environ.get("SWITCHBOARD_CHAT_BOT_USER", "")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v2/", zendesk_urls.api_urls),
     path("api/docs", zendesk_urls.docs, name="api-docs"),
     path("", include("switchboard.oncall.urls")),
+    path("", include("switchboard.notify.urls")),
 ]

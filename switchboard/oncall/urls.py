@@ -9,6 +9,7 @@ app_name = "oncall"
 urlpatterns = [
     path("v2/enqueue", events_api.enqueue, name="events-enqueue"),
     path("api/oncall", views.oncall_api, name="api-oncall"),
+    path("oncall/", views.oncall_page, name="oncall-page"),
     path("oncall/calendar/schedule/<str:token>.ics", views.schedule_feed, name="schedule-feed"),
     path("oncall/calendar/user/<str:token>.ics", views.user_feed, name="user-feed"),
     path("oncall/incidents/link/<str:token>", views.incident_link, name="incident-link"),

@@ -3,8 +3,14 @@ acknowledge/resolve links sent in notifications (GET confirms, POST acts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from switchboard.accounts.actions import user_for_token
 from switchboard.accounts.models import Role, User
-from switchboard.oncall import actions, feeds, queries
-from switchboard.oncall.models import Incident, OnCallSchedule
+from switchboard.oncall import actions, feeds, queries, rotation
+from switchboard.oncall.models import Incident, OnCallSchedule, ScheduleLayer, ScheduleOverride
 from switchboard.oncall.tokens import read_incident_link
 
 
@@ -133,3 +139,150 @@ def incident_link(request: HttpRequest, token: str) -> HttpResponse:
         done = True
     context = {"incident": incident, "action": action, "person": user, "done": done}
     return render(request, "oncall/link_confirm.html", context)
+
+
+# ----------------------------------------------------------------------------- agent page
+
+TIMELINE = timedelta(days=7)
+_CURRENT_SPAN = timedelta(days=8)  # how far back/forward "since"/"until" look (as current_shift)
+
+
+def _load_all_schedules(
+    schedules: list[OnCallSchedule], start: datetime, end: datetime
+) -> dict[int, rotation.Schedule]:
+    """Every schedule as a pure value with the layers/overrides touching [start, end).
+
+    Two queries in total (layers, overrides), whatever the number of schedules or shifts: the
+    bulk twin of `queries.load_schedule`, with the same ordering and filtering.
+    """
+    ids = [s.pk for s in schedules]
+    layers: dict[int, list[tuple]] = defaultdict(list)
+    for row in (
+        ScheduleLayer.objects.filter(schedule_id__in=ids, start__lt=end)
+        .filter(Q(end__isnull=True) | Q(end__gt=start))
+        .values_list("schedule_id", *queries._LAYER_COLUMNS)
+    ):
+        layers[row[0]].append(row[1:])
+    overrides: dict[int, list[tuple]] = defaultdict(list)
+    for schedule_id, *rest in (
+        ScheduleOverride.objects.filter(schedule_id__in=ids, start__lt=end, end__gt=start)
+        .order_by("created_at", "pk")
+        .values_list("schedule_id", "user_id", "start", "end", "created_at")
+    ):
+        overrides[schedule_id].append(tuple(rest))
+    out: dict[int, rotation.Schedule] = {}
+    for schedule in schedules:
+        ordered = sorted(layers[schedule.pk], key=lambda r: (r[1], r[7], r[0]))
+        out[schedule.pk] = rotation.Schedule(
+            tz=schedule.time_zone,
+            layers=tuple(
+                rotation.Layer(
+                    users=tuple(str(u) for u in users),
+                    rotation_virtual_start=rvs,
+                    turn_length=turn,
+                    start=layer_start,
+                    end=layer_end,
+                    restrictions=tuple(queries.restriction_from_json(r) for r in restr or ()),
+                    name=name,
+                )
+                for _, _, name, users, rvs, turn, restr, layer_start, layer_end in ordered
+                if users
+            ),
+            overrides=tuple(
+                rotation.Override(str(user_id), o_start, o_end, created)
+                for user_id, o_start, o_end, created in overrides[schedule.pk]
+            ),
+        )
+    return out
+
+
+def _viewer_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _fmt(t: datetime, zone: ZoneInfo) -> str:
+    return t.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
+def _frac(t: datetime, start: datetime) -> float:
+    return max(0.0, min(1.0, (t - start) / TIMELINE)) * 100
+
+
+def _pct(value: float) -> str:
+    # Pre-formatted so CSS never sees a localized decimal comma.
+    return f"{value:.3f}"
+
+
+@require_GET
+def oncall_page(request: HttpRequest) -> HttpResponse:
+    """`GET /oncall/`: who is on call now and the next 7 days per schedule (agents only).
+
+    Queries: schedules, layers, overrides, people — four in total, whatever the number of
+    schedules or shifts (plus the session/user lookups of the auth middleware).
+    """
+    viewer = request.user
+    if not viewer.is_authenticated:
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    if getattr(viewer, "role", None) not in (Role.AGENT, Role.ADMIN):
+        raise Http404
+    zone = _viewer_zone(viewer)  # type: ignore[arg-type]
+    now = timezone.now()
+    window_end = now + TIMELINE
+    schedules = list(OnCallSchedule.objects.all())
+    values = _load_all_schedules(schedules, now - _CURRENT_SPAN, now + _CURRENT_SPAN)
+    computed = []
+    for schedule in schedules:
+        value = values[schedule.pk]
+        current = next(
+            (
+                s
+                for s in rotation.final_shifts(value, now - _CURRENT_SPAN, now + _CURRENT_SPAN)
+                if s.start <= now < s.end
+            ),
+            None,
+        )
+        computed.append((schedule, current, rotation.final_shifts(value, now, window_end)))
+    ids = {int(s.user) for _, cur, shs in computed for s in ([cur] if cur else []) + shs}
+    names = {str(u.pk): u.name or u.email for u in User.objects.filter(pk__in=ids)}
+
+    def shift_row(shift: rotation.Shift) -> dict:
+        name = names.get(shift.user, f"User #{shift.user}")
+        return {
+            "name": name,
+            "override": shift.source == "override",
+            "start": _fmt(shift.start, zone),
+            "end": _fmt(shift.end, zone),
+            "start_utc": shift.start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "end_utc": shift.end.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "left": _pct(_frac(shift.start, now)),
+            "width": _pct(_frac(shift.end, now) - _frac(shift.start, now)),
+        }
+
+    # Local midnights of the viewer inside the window.
+    days = []
+    local_day = now.astimezone(zone).date()
+    for offset in range(1, 9):
+        midnight = datetime.combine(local_day + timedelta(days=offset), dt_time(), zone)
+        if midnight.astimezone(UTC) >= window_end:
+            break
+        days.append({"left": _pct(_frac(midnight, now)), "label": midnight.strftime("%a %d %b")})
+    rows = [
+        {
+            "schedule": schedule,
+            "current": shift_row(current) if current else None,
+            "shifts": [shift_row(s) for s in shifts],
+        }
+        for schedule, current, shifts in computed
+    ]
+    context = {
+        "rows": rows,
+        "days": days,
+        "now": _fmt(now, zone),
+        "now_utc": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "until": _fmt(window_end, zone),
+        "zone": str(zone),
+    }
+    return render(request, "oncall/oncall_page.html", context)
