@@ -56,6 +56,38 @@ def _audit(
     )
 
 
+def record_changes(
+    *,
+    actor: User | None,
+    before: dict[str, Any],
+    after: Organization | User,
+    reason: str = "",
+) -> None:
+    """Audit each field of `before` whose value on `after` differs (one event per field).
+
+    The single audit rule for account settings: the actions and the admin both call it.
+    """
+    is_user = isinstance(after, User)
+    for field, old in before.items():
+        new = getattr(after, field)
+        if new != old:
+            _audit(
+                actor=actor,
+                user=after if is_user else None,
+                organization=after.organization if is_user else after,  # type: ignore[union-attr]
+                field=field,
+                old=old,
+                new=new,
+                reason=reason,
+            )
+
+
+def snapshot(obj: Organization | User) -> dict[str, Any]:
+    """The audited fields of an organization or user, to pass to record_changes later."""
+    fields = AUDITED_USER_FIELDS if isinstance(obj, User) else AUDITED_ORG_FIELDS
+    return {f: getattr(obj, f) for f in fields}
+
+
 def _require_admin(actor: User | None) -> None:
     if actor is not None and actor.role != Role.ADMIN:
         raise PermissionDenied("Only admins can change organizations and roles.")
@@ -112,16 +144,14 @@ def update_organization(
     _require_admin(actor)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     domain_names = changes.pop("domain_names", None)
-    before = {f: getattr(org, f) for f in AUDITED_ORG_FIELDS}
+    before = snapshot(org)
     for field, value in changes.items():
         if not hasattr(org, field) or field in ("id", "pk", "created_at"):
             raise ValidationFailed(f"{field}: not an organization field.", field=field)
         setattr(org, field, value)
     _full_clean(org)
     org.save()
-    for field, old in before.items():
-        if getattr(org, field) != old:
-            _audit(actor=actor, organization=org, field=field, old=old, new=getattr(org, field))
+    record_changes(actor=actor, before=before, after=org)
     if domain_names is not None:
         old_domains = org.domain_names
         new_domains = _clean_domains(domain_names)
@@ -243,7 +273,7 @@ def update_user(*, actor: User | None, user: User, **changes: Any) -> User:
     if "organization" in changes or "ticket_access" in changes or "is_sold_to_contact" in changes:
         _require_agent(actor)
     password = changes.pop("password", None)
-    before = {f: getattr(target, f) for f in AUDITED_USER_FIELDS}
+    before = snapshot(target)
     for field, value in changes.items():
         if field in ("id", "pk", "password", "is_superuser", "last_login", "created_at"):
             raise ValidationFailed(f"{field}: cannot be changed here.", field=field)
@@ -253,17 +283,7 @@ def update_user(*, actor: User | None, user: User, **changes: Any) -> User:
     if password:
         target.set_password(password)
     target.save()
-    for field, old in before.items():
-        new = getattr(target, field)
-        if new != old:
-            _audit(
-                actor=actor,
-                user=target,
-                organization=target.organization,
-                field=field,
-                old=old,
-                new=new,
-            )
+    record_changes(actor=actor, before=before, after=target)
     return target
 
 

@@ -18,8 +18,6 @@ from switchboard.accounts.models import (
     User,
 )
 
-AUDITED_ORG = actions.AUDITED_ORG_FIELDS
-
 
 class DomainInline(admin.TabularInline):
     model = OrganizationDomain
@@ -72,18 +70,9 @@ class OrganizationAdmin(admin.ModelAdmin):
                 actor=request.user, organization=obj, field="created", old=None, new=obj.name
             )  # type: ignore[arg-type]
             return
-        before = Organization.objects.get(pk=obj.pk)
+        before = actions.snapshot(Organization.objects.get(pk=obj.pk))
         super().save_model(request, obj, form, change)
-        for field in AUDITED_ORG:
-            if getattr(before, field) != getattr(obj, field):
-                actions._audit(
-                    actor=request.user,  # type: ignore[arg-type]
-                    organization=obj,
-                    field=field,
-                    old=getattr(before, field),
-                    new=getattr(obj, field),
-                    reason="admin",
-                )
+        actions.record_changes(actor=request.user, before=before, after=obj, reason="admin")  # type: ignore[arg-type]
 
 
 @admin.register(User)
@@ -138,21 +127,15 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        before = User.objects.filter(pk=obj.pk).first() if change else None
+        previous = User.objects.filter(pk=obj.pk).first() if change else None
         super().save_model(request, obj, form, change)
-        if before is None:
-            return
-        for field in actions.AUDITED_USER_FIELDS:
-            if getattr(before, field) != getattr(obj, field):
-                actions._audit(
-                    actor=request.user,  # type: ignore[arg-type]
-                    user=obj,
-                    organization=obj.organization,
-                    field=field,
-                    old=getattr(before, field),
-                    new=getattr(obj, field),
-                    reason="admin",
-                )
+        if previous is not None:
+            actions.record_changes(
+                actor=request.user,  # type: ignore[arg-type]
+                before=actions.snapshot(previous),
+                after=obj,
+                reason="admin",
+            )
 
 
 @admin.register(SupportGroup)

@@ -191,3 +191,39 @@ def test_issue_api_token_command_prints_a_working_token(user_factory):
     token = out.getvalue().strip()
     assert actions.user_for_token(token) == user
     assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_admin_edits_to_access_settings_are_audited_too(admin_client, admin_user):
+    """Changing sharing or a personal override in the Django admin writes the same audit events."""
+    from django.urls import reverse
+
+    org = actions.create_organization(actor=admin_user, name="Adminco")
+    user = actions.create_user(actor=None, email="p@adminco.test")
+    actions.update_user(actor=admin_user, user=user, organization=org)
+    form = {
+        "name": "Adminco",
+        "support_level": "none",
+        "plan": "",
+        "product_line": "self_managed",
+        "preferred_region": "all",
+        "sharing": "view_all",
+        "notes": "",
+        "details": "",
+        "collaboration_project_url": "",
+        "crm_account_id": "",
+        "crm_account_owner": "",
+        "arr": "",
+        "seats": "",
+        "market_segment": "",
+        "sales_segmentation": "",
+        "account_type": "",
+        "domains-TOTAL_FORMS": "0",
+        "domains-INITIAL_FORMS": "0",
+        "domains-MIN_NUM_FORMS": "0",
+        "domains-MAX_NUM_FORMS": "1000",
+    }
+    url = reverse("admin:accounts_organization_change", args=[org.pk])
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content[:2000]
+    event = AccountAuditEvent.objects.get(organization=org, field="sharing")
+    assert (event.old_value, event.new_value, event.reason) == ("own", "view_all", "admin")
