@@ -29,6 +29,7 @@ run: $(RUN_STAMP)
 ## make test: lint, then the whole suite on SQLite and again on PostgreSQL
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	bash bin/ensure-chromium
 	bash bin/test-all
 
 lint: $(DEV_STAMP)

@@ -115,3 +115,54 @@ def admin_user(db):
     from switchboard.accounts.tests import factories
 
     return factories.AdminFactory()
+
+
+# --- Browser tests ---------------------------------------------------------------------------
+# Playwright (Python) drives Debian's Chromium, headless; it never downloads a browser.
+# `bin/ensure-chromium` (run by `make test`) installs the package when it is missing.
+CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: run bin/ensure-chromium")
+        pytest.skip(f"{CHROMIUM} is missing: run bin/ensure-chromium")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    """A fresh browser context (no cookies) on a 1366×800 laptop screen; `page.base` is the app."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 800}, base_url=live_server.url
+    )
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+    new_page.base = live_server.url
+    yield new_page
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser, live_server) -> Iterator[object]:
+    """Like `page`, with JavaScript disabled (pages must read and reply without it)."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 800}, base_url=live_server.url, java_script_enabled=False
+    )
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+    new_page.base = live_server.url
+    yield new_page
+    context.close()

@@ -67,8 +67,11 @@ INSTALLED_APPS = [
     "switchboard.tickets",
     "switchboard.sla",
     "switchboard.oncall",
+    "switchboard.notify",
     "ninja",
     "switchboard.api",
+    "switchboard.web",
+    "switchboard.portal",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,6 +187,19 @@ EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT") or 30
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <support@switchboard.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Domain of the Message-IDs Switchboard writes (default: DEFAULT_FROM_EMAIL's domain).
+SWITCHBOARD_EMAIL_DOMAIN = os.environ.get("SWITCHBOARD_EMAIL_DOMAIN", "")
+# The address customers write to and reply to (Reply-To of every ticket email).
+SWITCHBOARD_SUPPORT_ADDRESS = os.environ.get(
+    "SWITCHBOARD_SUPPORT_ADDRESS", "support@switchboard.test"
+)
+# IMAP polling of a mailbox (imaps://user:password@host:993/INBOX); empty = off.
+SWITCHBOARD_IMAP_URL = os.environ.get("SWITCHBOARD_IMAP_URL", "")
+SWITCHBOARD_IMAP_POLL_SECONDS = float(os.environ.get("SWITCHBOARD_IMAP_POLL_SECONDS", "30"))
+# Largest inbound message accepted (bytes); bigger ones are refused by the listener.
+SWITCHBOARD_INBOUND_MAX_BYTES = int(
+    os.environ.get("SWITCHBOARD_INBOUND_MAX_BYTES", str(30 * 1024 * 1024))
+)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

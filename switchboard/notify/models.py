@@ -1,0 +1,158 @@
+"""Notify data: where notifications go (endpoints), what was sent (the delivery log) and what
+arrived by email (the inbound log).
+
+Rule models (triggers, time rules) live in `rule_models.py` and are re-exported here so Django
+sees one app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class EndpointKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook (JSON)"
+    CHAT = "chat", "Chat channel (Slack-compatible incoming webhook)"
+
+
+class Endpoint(models.Model):
+    """A webhook receiver or chat channel. Deliveries to it are signed with its own secret."""
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=EndpointKind.choices)
+    url = models.CharField(max_length=500, help_text="http(s) URL that receives the POST.")
+    # Event names this endpoint accepts (e.g. "ticket.created", "sla.breach"); empty = all.
+    events = models.JSONField(default=list, blank=True)
+    # The HMAC key is derived from SECRET_KEY and this random salt (see notify/signing.py), so a
+    # copy of the database alone does not reveal it; rotating = a new salt.
+    secret_salt = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+    CHAT = "chat", "Chat"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Delivery(models.Model):
+    """One message to one recipient, written in the transaction of the change that caused it."""
+
+    channel = models.CharField(max_length=10, choices=DeliveryChannel.choices)
+    endpoint = models.ForeignKey(
+        Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    recipient = models.CharField(max_length=500, help_text="Email address or URL, as sent.")
+    event = models.CharField(max_length=60, help_text="e.g. ticket.created, sla.warning")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who/what produced it: "trigger:12", "automation:3", "oncall:notification:7", "intake".
+    source = models.CharField(max_length=80, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Email: {"subject", "text", "html", "headers", "reply_to", "message_id"}; webhook/chat: body.
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    dead_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notify_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["ticket", "created_at"], name="notify_delivery_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} → {self.recipient} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """Each try, kept so the log shows the retries and what the receiver said."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="notify_attempt_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}: {'ok' if self.ok else 'failed'}"
+
+
+class InboundSource(models.TextChoices):
+    PIPE = "pipe", "MTA pipe (ingest_email)"
+    SMTP = "smtp", "SMTP listener"
+    IMAP = "imap", "IMAP polling"
+
+
+class InboundOutcome(models.TextChoices):
+    CREATED = "created", "Created a ticket"
+    THREADED = "threaded", "Added to a ticket"
+    FOLLOW_UP = "follow_up", "Created a follow-up"
+    MAILING_LIST = "mailing_list", "Mailing list: created closed"
+    IGNORED = "ignored", "Ignored (auto-reply, bounce, loop, duplicate)"
+    REFUSED = "refused", "Refused (no permission)"
+    REJECTED = "rejected", "Rejected (unreadable)"
+
+
+class InboundEmail(models.Model):
+    """Every message the intake saw, and what it did with it (also the duplicate check)."""
+
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    source = models.CharField(max_length=10, choices=InboundSource.choices)
+    from_address = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=15, choices=InboundOutcome.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "tickets.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject} ({self.outcome})"

@@ -1,0 +1,5 @@
+"""Routes of the portal app."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
