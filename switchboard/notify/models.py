@@ -111,7 +111,8 @@ class DeliveryAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.number} of delivery {self.delivery_id}: {'ok' if self.ok else 'failed'}"
+        outcome = "ok" if self.ok else "failed"
+        return f"attempt {self.number} of delivery {self.delivery_id}: {outcome}"
 
 
 class InboundSource(models.TextChoices):
