@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "ninja",
     "switchboard.api",
     "switchboard.web",
-    "switchboard.portal",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,5 @@ urlpatterns = [
     path("api/docs", zendesk_urls.docs, name="api-docs"),
     path("", include("switchboard.oncall.urls")),
     path("", include("switchboard.notify.urls")),
-    path("portal/", include("switchboard.portal.urls")),
     path("", include("switchboard.web.urls")),
 ]

@@ -1,5 +1,7 @@
-"""Routes of the web app."""
+"""Routes of the web UI: the agent workspace at /, the customer portal at /portal/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("portal/", include("switchboard.web.portal.urls")),
+]

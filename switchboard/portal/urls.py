@@ -1,5 +1,0 @@
-"""Routes of the portal app."""
-
-from django.urls import path  # noqa: F401
-
-urlpatterns: list = []
