@@ -149,6 +149,12 @@ SWITCHBOARD_WORKER_HEARTBEAT = float(os.environ.get("SWITCHBOARD_WORKER_HEARTBEA
 # A worker silent for this long is dead: its running jobs go back to the queue.
 SWITCHBOARD_WORKER_DEAD_AFTER = float(os.environ.get("SWITCHBOARD_WORKER_DEAD_AFTER", "60"))
 SWITCHBOARD_JOB_MAX_ATTEMPTS = int(os.environ.get("SWITCHBOARD_JOB_MAX_ATTEMPTS", "8"))
+# Each worker prunes old finished jobs and stale rate-limit rows this often (seconds).
+SWITCHBOARD_HOUSEKEEPING_EVERY = float(os.environ.get("SWITCHBOARD_HOUSEKEEPING_EVERY", "3600"))
+SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS = float(
+    os.environ.get("SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS", "7")
+)
+SWITCHBOARD_KEEP_FAILED_JOBS_DAYS = float(os.environ.get("SWITCHBOARD_KEEP_FAILED_JOBS_DAYS", "30"))
 # Extra modules imported at start-up (plugins registering jobs, sweeps or timer handlers).
 SWITCHBOARD_PLUGINS = env_list("SWITCHBOARD_PLUGINS")
 

@@ -31,6 +31,7 @@ from django_tasks.signals import task_finished, task_started
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from switchboard.core import housekeeping
 from switchboard.core.jobs import policy_for
 from switchboard.core.models import WorkerHeartbeat
 from switchboard.core.sweeps import run_all_sweeps
@@ -71,6 +72,8 @@ class Worker:
         self._in_job = False
         self._stop_heartbeat = threading.Event()
         self._last_sweep = 0.0
+        # The first sweep prunes; then once every SWITCHBOARD_HOUSEKEEPING_EVERY seconds.
+        self._last_housekeeping = -float("inf")
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -252,6 +255,12 @@ class Worker:
             run_all_sweeps()
             recover_lost_jobs(dead_after=self.dead_after)
             self.sweeps_run += 1
+            if (
+                time.monotonic() - self._last_housekeeping
+                >= settings.SWITCHBOARD_HOUSEKEEPING_EVERY
+            ):
+                self._last_housekeeping = time.monotonic()
+                housekeeping.prune()
         except OperationalError as exc:
             if not is_locked_database_exception(exc):
                 raise

@@ -1,0 +1,60 @@
+"""Pruning of rows that only grow: finished jobs and stale rate-limit buckets.
+
+Each worker calls `prune()` about once an hour from its sweep loop. The deletes are idempotent,
+so several workers pruning at once only repeat an empty DELETE. Failed ("dead") jobs are kept
+longer than succeeded ones, so they stay visible in the admin while someone looks into them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5_000
+
+
+def _delete_in_batches(queryset) -> int:  # type: ignore[no-untyped-def]
+    """Delete in bounded batches so one prune never holds a long lock."""
+    deleted = 0
+    while True:
+        ids = list(queryset.values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            return deleted
+        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
+
+
+def prune(now: datetime | None = None) -> dict[str, int]:
+    """Delete succeeded jobs older than SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS, failed ones older
+    than SWITCHBOARD_KEEP_FAILED_JOBS_DAYS, and rate-limit buckets of past minutes."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from switchboard.api.models import RateBucket
+
+    now = now or timezone.now()
+    keep_ok = timedelta(days=settings.SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS)
+    keep_failed = timedelta(days=settings.SWITCHBOARD_KEEP_FAILED_JOBS_DAYS)
+    counts = {
+        "succeeded_jobs": _delete_in_batches(
+            DBTaskResult.objects.filter(
+                status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - keep_ok
+            )
+        ),
+        "failed_jobs": _delete_in_batches(
+            DBTaskResult.objects.filter(
+                status=TaskResultStatus.FAILED, finished_at__lt=now - keep_failed
+            )
+        ),
+        # A bucket only counts its own minute; anything older than the previous one is dead.
+        "rate_buckets": _delete_in_batches(
+            RateBucket.objects.filter(window__lt=int(now.timestamp()) // 60 - 1)
+        ),
+    }
+    if any(counts.values()):
+        logger.info("housekeeping pruned %s", counts)
+    return counts

@@ -1,0 +1,74 @@
+"""Housekeeping deletes only rows that can no longer matter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from switchboard.api.models import RateBucket
+from switchboard.core import housekeeping
+from switchboard.core.worker import Worker
+
+pytestmark = pytest.mark.django_db
+
+
+def _job(status: str, finished_days_ago: float | None) -> DBTaskResult:
+    now = timezone.now()
+    finished = None if finished_days_ago is None else now - timedelta(days=finished_days_ago)
+    return DBTaskResult.objects.create(
+        status=status,
+        task_path="switchboard.core.tests.sample_jobs.noop",
+        args_kwargs={"args": [], "kwargs": {}},
+        queue_name="default",
+        backend_name="default",
+        priority=0,
+        finished_at=finished,
+        return_value=None,
+    )
+
+
+def test_prune_keeps_recent_running_and_dead_jobs_within_their_retention(settings):
+    """Succeeded jobs go after 7 days, dead ones after 30; ready and running ones never."""
+    settings.SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS = 7
+    settings.SWITCHBOARD_KEEP_FAILED_JOBS_DAYS = 30
+    old_ok = _job(TaskResultStatus.SUCCESSFUL, 8)
+    new_ok = _job(TaskResultStatus.SUCCESSFUL, 1)
+    dead_10d = _job(TaskResultStatus.FAILED, 10)
+    dead_40d = _job(TaskResultStatus.FAILED, 40)
+    ready = _job(TaskResultStatus.READY, None)
+    running = _job(TaskResultStatus.RUNNING, None)
+
+    counts = housekeeping.prune()
+
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert left == {new_ok.pk, dead_10d.pk, ready.pk, running.pk}
+    assert old_ok.pk not in left and dead_40d.pk not in left
+    assert counts["succeeded_jobs"] == 1 and counts["failed_jobs"] == 1
+    assert housekeeping.prune() == {"succeeded_jobs": 0, "failed_jobs": 0, "rate_buckets": 0}
+
+
+def test_prune_drops_rate_buckets_of_past_minutes_only():
+    """The current and previous minute's buckets stay (they still count requests)."""
+    minute = int(timezone.now().timestamp()) // 60
+    RateBucket.objects.create(key="user:1", window=minute, count=3)
+    RateBucket.objects.create(key="user:2", window=minute - 1, count=3)
+    RateBucket.objects.create(key="ip:10.0.0.1", window=minute - 90, count=700)
+
+    assert housekeeping.prune()["rate_buckets"] == 1
+    assert set(RateBucket.objects.values_list("key", flat=True)) == {"user:1", "user:2"}
+
+
+def test_the_worker_prunes_on_its_first_sweep_then_hourly(settings):
+    """A worker's sweep runs housekeeping once, not on every 5-second sweep."""
+    settings.SWITCHBOARD_HOUSEKEEPING_EVERY = 3600
+    _job(TaskResultStatus.SUCCESSFUL, 30)
+    worker = Worker(burst=True)
+    worker.sweep()
+    assert DBTaskResult.objects.count() == 0
+    _job(TaskResultStatus.SUCCESSFUL, 30)
+    worker.sweep()
+    assert DBTaskResult.objects.count() == 1
