@@ -48,7 +48,8 @@ def test_prune_keeps_recent_running_and_dead_jobs_within_their_retention(setting
     assert left == {new_ok.pk, dead_10d.pk, ready.pk, running.pk}
     assert old_ok.pk not in left and dead_40d.pk not in left
     assert counts["succeeded_jobs"] == 1 and counts["failed_jobs"] == 1
-    assert housekeeping.prune() == {"succeeded_jobs": 0, "failed_jobs": 0, "rate_buckets": 0}
+    again = housekeeping.prune()
+    assert again["succeeded_jobs"] == again["failed_jobs"] == again["rate_buckets"] == 0
 
 
 def test_prune_drops_rate_buckets_of_past_minutes_only():
@@ -72,3 +73,37 @@ def test_the_worker_prunes_on_its_first_sweep_then_hourly(settings):
     _job(TaskResultStatus.SUCCESSFUL, 30)
     worker.sweep()
     assert DBTaskResult.objects.count() == 1
+
+
+def test_orphan_attachment_files_older_than_a_day_are_deleted(settings, tmp_path, agent):
+    """A file with a row stays; a fresh orphan (upload in flight) stays; an old orphan goes."""
+    import os
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.models import Attachment
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = create_ticket(actor=agent, subject="Logs", description="see attached", requester=agent)
+    kept = Attachment.objects.create(
+        ticket=ticket,
+        file=ContentFile(b"log line", name="kept.txt"),
+        filename="kept.txt",
+        content_type="text/plain",
+        size=8,
+        sha256="0" * 64,
+    )
+    folder = os.path.dirname(kept.file.name)
+    old_orphan = default_storage.save(f"{folder}/old.txt", ContentFile(b"x"))
+    young_orphan = default_storage.save(f"{folder}/young.txt", ContentFile(b"y"))
+    two_days_ago = time.time() - 2 * 86400
+    for name in (kept.file.name, old_orphan):
+        os.utime(default_storage.path(name), (two_days_ago, two_days_ago))
+
+    assert housekeeping.prune_orphan_attachment_files() == 1
+    assert default_storage.exists(kept.file.name)
+    assert default_storage.exists(young_orphan)
+    assert not default_storage.exists(old_orphan)
