@@ -21,7 +21,7 @@ from switchboard.accounts.models import (
     Role,
     User,
 )
-from switchboard.core.errors import PermissionDenied, ValidationFailed
+from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 # Changes to these fields are recorded (they decide access, entitlement and SLAs).
 AUDITED_ORG_FIELDS = ("sharing", "support_level", "preferred_region", "product_line", "is_internal")
@@ -395,3 +395,106 @@ def delete_organization(*, actor: User, organization: Organization) -> None:
         )
     _audit(actor=actor, field="organization_deleted", old=f"{org.pk} {org.name}", new=None)
     org.delete()
+
+
+# --- self-service: portal registration and the sold-to contact's support contacts ---------------
+
+
+@transaction.atomic
+def confirm_registration(*, user: User) -> User:
+    """Activate a self-registered end-user once they prove they own the address (the emailed
+    link). Until then the account has no access; the activation is audited."""
+    target = User.objects.select_for_update().get(pk=user.pk)
+    if target.role != Role.END_USER:
+        raise ValidationFailed("Only end-user accounts are confirmed this way.")
+    if target.is_active:
+        return target
+    before = snapshot(target)
+    target.is_active = True
+    target.save(update_fields=["is_active", "updated_at"])
+    record_changes(actor=target, before=before, after=target, reason="registration confirmed")
+    return target
+
+
+def _require_sold_to(actor: User, contact: User | None = None) -> Organization:
+    """The actor's organization, if they are its active sold-to contact (and `contact` is one of
+    its end-users). Someone else's contact is "not found"."""
+    if not (
+        actor.is_active
+        and actor.role == Role.END_USER
+        and actor.is_sold_to_contact
+        and actor.organization_id is not None
+    ):
+        raise PermissionDenied("Only the organization's sold-to contact manages support contacts.")
+    if contact is not None and (
+        contact.organization_id != actor.organization_id or contact.role != Role.END_USER
+    ):
+        raise NotFound()
+    return actor.organization  # type: ignore[return-value]
+
+
+@transaction.atomic
+def add_support_contact(*, actor: User, email: str, name: str = "") -> User:
+    """The sold-to contact adds a support contact; the address must use one of the org's domains.
+
+    The new account has no password yet (the contact sets one with "forgot password").
+    """
+    org = _require_sold_to(actor)
+    email = (email or "").strip().lower()
+    domain = email_domain(email)
+    if not domain or domain not in org.domain_names:
+        raise ValidationFailed(
+            f"email: use an address at {', '.join(org.domain_names) or 'your domain'}; "
+            f"support contacts must belong to {org.name}.",
+            field="email",
+        )
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.organization_id == org.pk and existing.role == Role.END_USER:
+            if existing.is_active:
+                raise ValidationFailed(
+                    f"email: {email} is already a support contact.", field="email"
+                )
+            before = snapshot(existing)
+            existing.is_active = True
+            existing.save(update_fields=["is_active", "updated_at"])
+            record_changes(actor=actor, before=before, after=existing, reason="support contact")
+            return existing
+        raise ValidationFailed(
+            f"email: {email} already has an account; ask support to move it to {org.name}.",
+            field="email",
+        )
+    return create_user(actor=actor, email=email, name=name)
+
+
+@transaction.atomic
+def remove_support_contact(*, actor: User, contact: User) -> User:
+    """The sold-to contact removes (deactivates) one of the org's support contacts."""
+    _require_sold_to(actor, contact)
+    if contact.pk == actor.pk:
+        raise ValidationFailed(
+            "You cannot remove yourself; ask support to change the sold-to contact."
+        )
+    target = User.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(target)
+    target.is_active = False
+    target.save(update_fields=["is_active", "updated_at"])
+    record_changes(actor=actor, before=before, after=target, reason="support contact removed")
+    return target
+
+
+@transaction.atomic
+def set_contact_access(*, actor: User, contact: User, value: str) -> User:
+    """The sold-to contact changes a support contact's personal ticket-access setting."""
+    _require_sold_to(actor, contact)
+    if value not in PersonalAccess.values:
+        raise ValidationFailed(
+            f"ticket_access: {value!r} is not one of {', '.join(PersonalAccess.values)}.",
+            field="ticket_access",
+        )
+    target = User.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(target)
+    target.ticket_access = value
+    target.save(update_fields=["ticket_access", "updated_at"])
+    record_changes(actor=actor, before=before, after=target, reason="set by sold-to contact")
+    return target

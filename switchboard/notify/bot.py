@@ -24,6 +24,7 @@ from switchboard.sla import queries as sla_queries
 from switchboard.tickets.models import Ticket, View
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.ticket_views import count_views
+from switchboard.web.links import agent_ticket_url
 
 MAX_VIEWS = 50
 MAX_SCHEDULES = 50
@@ -109,7 +110,7 @@ def format_duration(delta: timedelta) -> str:
 
 
 def ticket_url(ticket_id: int) -> str:
-    return f"{settings.SWITCHBOARD_BASE_URL}/agent/tickets/{ticket_id}"
+    return agent_ticket_url(ticket_id)
 
 
 def sla_lines(ticket: Ticket, now: datetime) -> list[str]:

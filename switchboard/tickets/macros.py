@@ -19,6 +19,7 @@ from django.db import transaction
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.tickets.models import Macro, Priority, Ticket, TicketStatus, TicketType
+from switchboard.web.links import agent_ticket_url
 
 # --- placeholders --------------------------------------------------------------------------------
 
@@ -29,7 +30,7 @@ def _base_url() -> str:
 
 def ticket_url(ticket: Ticket) -> str:
     """The human agent-workspace link (never an API .json link)."""
-    return f"{_base_url()}/agent/tickets/{ticket.pk}"
+    return agent_ticket_url(ticket.pk)
 
 
 def booking_link(ticket: Ticket, agent: User) -> str:

@@ -2,6 +2,27 @@
 
 from django.urls import include, path
 
+from switchboard.web import auth, views
+
 urlpatterns: list = [
     path("portal/", include("switchboard.web.portal.urls")),
+    path("login/", auth.SignInView.as_view(), name="web-login"),
+    path("logout/", auth.SignOutView.as_view(), name="web-logout"),
+    path("", views.home, name="web-home"),
+    path("views/counts", views.view_counts, name="web-view-counts"),
+    path("views/<int:view_id>/", views.view_list, name="web-view"),
+    path("tickets/<int:ticket_id>/", views.ticket_page, name="web-ticket"),
+    path("tickets/<int:ticket_id>/history", views.ticket_history, name="web-ticket-history"),
+    path("tickets/<int:ticket_id>/macro-preview", views.macro_preview, name="web-macro-preview"),
+    path("tickets/<int:ticket_id>/reply", views.ticket_reply, name="web-ticket-reply"),
+    path(
+        "tickets/<int:ticket_id>/properties", views.ticket_properties, name="web-ticket-properties"
+    ),
+    path("tickets/<int:ticket_id>/merge", views.ticket_merge, name="web-ticket-merge"),
+    path("tickets/<int:ticket_id>/follow-up", views.ticket_follow_up, name="web-ticket-follow-up"),
+    path("tickets/<int:ticket_id>/redact", views.ticket_redact, name="web-ticket-redact"),
+    path("agent/tickets/<int:ticket_id>", views.legacy_ticket_link, name="web-legacy-ticket"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="web-attachment"),
+    path("search", views.search, name="web-search"),
+    path("dashboard", views.dashboard_page, name="web-dashboard"),
 ]

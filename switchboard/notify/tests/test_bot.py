@@ -211,7 +211,7 @@ def test_ticket_answer(client):
     assert "Organization: Acme &amp; Sons" in lines
     assert "Backups &lt;fail&gt;" in lines[0]
     assert any(line.startswith("SLA: ") for line in lines)
-    url = f"https://desk.example.test/agent/tickets/{ticket.pk}"
+    url = f"https://desk.example.test/tickets/{ticket.pk}/"
     assert url in lines
     assert "/api/" not in text
     assert command(client, f"ticket #{ticket.pk}") == text

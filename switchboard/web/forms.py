@@ -1,0 +1,107 @@
+"""The agent workspace's forms: they parse input; the views hand it to one action."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from switchboard.tickets.models import Priority, TicketStatus
+
+# Statuses an agent can submit a reply as (new and closed are set by the system only).
+SUBMIT_STATUSES = [
+    (s.value, s.label) for s in TicketStatus if s not in (TicketStatus.NEW, TicketStatus.CLOSED)
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    visibility = forms.ChoiceField(
+        choices=[("public", "Public reply"), ("internal", "Internal note")],
+        initial="public",
+        widget=forms.RadioSelect,
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Keep status"), *SUBMIT_STATUSES])
+    macro = forms.CharField(required=False)
+    files = MultipleFileField(required=False)
+
+    @property
+    def public(self) -> bool:
+        return self.cleaned_data.get("visibility", "public") != "internal"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            not (data.get("body") or "").strip()
+            and not data.get("status")
+            and not data.get("macro")
+            and not data.get("files")
+        ):
+            raise forms.ValidationError("Write a reply, pick a macro or choose a status.")
+        if data.get("files") and not (data.get("body") or "").strip() and not data.get("macro"):
+            raise forms.ValidationError("Attachments go with a reply: write a few words.")
+        macro = data.get("macro") or ""
+        if macro and not macro.isdigit():
+            raise forms.ValidationError("Choose a macro from the list.")
+        return data
+
+
+class PropertiesForm(forms.Form):
+    tags = forms.CharField(required=False, max_length=2000)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    assignee = forms.CharField(required=False)
+    group = forms.CharField(required=False)
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in re.split(r"[\s,]+", self.cleaned_data["tags"].strip().lower()) if t]
+
+    def _id(self, name: str) -> int | None:
+        value = (self.cleaned_data.get(name) or "").strip()
+        if not value:
+            return None
+        if not value.isdigit():
+            raise forms.ValidationError(f"{name}: choose from the list.")
+        return int(value)
+
+    def clean_assignee(self) -> int | None:
+        return self._id("assignee")
+
+    def clean_group(self) -> int | None:
+        return self._id("group")
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(max_length=20)
+
+    def clean_target(self) -> int:
+        value = self.cleaned_data["target"].strip().lstrip("#")
+        if not value.isdigit():
+            raise forms.ValidationError("Enter the number of the ticket to merge into, e.g. 1234.")
+        return int(value)
+
+
+class FollowUpForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1_000_000)
+
+
+def first_error(form: forms.Form) -> str:
+    """The form's first error as one sentence, naming the field."""
+    for name, errors in form.errors.items():
+        message = str(errors[0])
+        return message if name == "__all__" else f"{name}: {message}"
+    return "The form is not valid."

@@ -1,0 +1,361 @@
+"""Reads behind the agent workspace's pages, each a fixed number of queries whatever the length.
+
+Built on the permission-checked reads of tickets.queries / tickets.ticket_views / sla.queries;
+nothing here writes.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from switchboard.accounts.models import Role, SupportGroup, User
+from switchboard.core.errors import NotFound, ValidationFailed
+from switchboard.sla.models import ClockState, TicketClock
+from switchboard.sla.queries import clocks_for, time_left
+from switchboard.tickets.models import (
+    PRIORITY_ORDER,
+    STATUS_ORDER,
+    Attachment,
+    Macro,
+    Ticket,
+    TicketAudit,
+    View,
+)
+from switchboard.tickets.queries import comments_for, ticket_for_user
+from switchboard.tickets.ticket_views import tickets_in_view, views_for
+from switchboard.web.presenters import clock_row, sla_badge
+
+PER_PAGE = 50
+SORTS = {
+    "priority": "Priority",
+    "status": "Status",
+    "updated_at": "Updated",
+    "created_at": "Created",
+    "sla_due_at": "SLA due",
+}
+
+
+def view_for_user(user: Any, view_id: Any) -> View:
+    """One of the views `user` may open (shared or their own); NotFound otherwise."""
+    try:
+        pk = int(view_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    view = views_for(user).filter(pk=pk).first()
+    if view is None:
+        raise NotFound()
+    return view
+
+
+def with_sla(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate `unanswered_breach_at`: the oldest breach still waiting for its reply."""
+    breach = (
+        TicketClock.objects.filter(
+            ticket_id=OuterRef("pk"), state=ClockState.BREACHED, stopped_at__isnull=True
+        )
+        .order_by("breached_at")
+        .values("breached_at")[:1]
+    )
+    return qs.annotate(unanswered_breach_at=Subquery(breach)).defer("search_vector")
+
+
+def decorate(tickets: list[Ticket], now: datetime) -> list[Ticket]:
+    """Attach `badge` (the SLA badge) to tickets annotated by `with_sla`."""
+    for ticket in tickets:
+        ticket.badge = sla_badge(  # type: ignore[attr-defined]
+            ticket.sla_due_at, getattr(ticket, "unanswered_breach_at", None), now
+        )
+    return tickets
+
+
+@dataclass
+class ListFilters:
+    """The view list's query string, checked: bad values are a 422 naming the parameter."""
+
+    sort: str = ""
+    order: str = ""
+    status: str = ""
+    priority: str = ""
+    assignee: str = ""  # "", "none", "me" or an agent id
+    group: str = ""  # "", "none" or a group id
+    q: str = ""
+    page: str = "1"
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, params: Any) -> ListFilters:
+        f = cls(**{name: (params.get(name) or "").strip() for name in cls.fields()})
+        if f.sort and f.sort not in SORTS:
+            raise ValidationFailed(
+                f"sort: {f.sort!r} is not one of {', '.join(SORTS)}.", field="sort"
+            )
+        if f.order and f.order not in ("asc", "desc"):
+            raise ValidationFailed("order: use asc or desc.", field="order")
+        if f.status and f.status not in STATUS_ORDER:
+            raise ValidationFailed(
+                f"status: {f.status!r} is not one of {', '.join(STATUS_ORDER)}.", field="status"
+            )
+        if f.priority and f.priority not in PRIORITY_ORDER:
+            raise ValidationFailed(
+                f"priority: {f.priority!r} is not one of {', '.join(PRIORITY_ORDER)}.",
+                field="priority",
+            )
+        for name in ("assignee", "group"):
+            value = getattr(f, name)
+            special = ("none", "me") if name == "assignee" else ("none",)
+            if value and value not in special and not value.isdigit():
+                raise ValidationFailed(
+                    f"{name}: expected an id or {' or '.join(special)}, not {value!r}.",
+                    field=name,
+                )
+        if len(f.q) > 200:
+            raise ValidationFailed("q: at most 200 characters.", field="q")
+        return f
+
+    @staticmethod
+    def fields() -> list[str]:
+        return ["sort", "order", "status", "priority", "assignee", "group", "q", "page"]
+
+    def query_string(self, **override: str) -> str:
+        from urllib.parse import urlencode
+
+        values = {name: getattr(self, name) for name in self.fields()}
+        values.update(override)
+        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == "1")})
+
+    def apply(self, qs: QuerySet[Ticket], user: Any) -> QuerySet[Ticket]:
+        if self.status:
+            qs = qs.filter(status=self.status)
+        if self.priority:
+            qs = qs.filter(priority=self.priority)
+        if self.assignee == "none":
+            qs = qs.filter(assignee__isnull=True)
+        elif self.assignee == "me":
+            qs = qs.filter(assignee_id=user.pk)
+        elif self.assignee:
+            qs = qs.filter(assignee_id=int(self.assignee))
+        if self.group == "none":
+            qs = qs.filter(group__isnull=True)
+        elif self.group:
+            qs = qs.filter(group_id=int(self.group))
+        if self.q:
+            text = self.q.lstrip("#")
+            match = Q(subject__icontains=self.q) | Q(requester__name__icontains=self.q)
+            match |= Q(organization__name__icontains=self.q)
+            if text.isdigit():
+                match |= Q(pk=int(text))
+            qs = qs.filter(match)
+        return qs
+
+
+def due_soonest(user: Any, limit: int = 10, now: datetime | None = None) -> list[Ticket]:
+    """The unsolved tickets that most need an answer: unanswered breaches (oldest first), then
+    the earliest running due times. One query."""
+    from django.db.models import F
+
+    from switchboard.tickets.models import TicketStatus
+    from switchboard.tickets.queries import visible_tickets
+
+    now = now or timezone.now()
+    unsolved = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.HOLD]
+    qs = (
+        with_sla(visible_tickets(user).filter(status__in=unsolved))
+        .filter(Q(sla_due_at__isnull=False) | Q(unanswered_breach_at__isnull=False))
+        .select_related("requester", "assignee", "organization")
+        .order_by(F("unanswered_breach_at").asc(nulls_last=True), "sla_due_at", "pk")
+    )
+    return decorate(list(qs[:limit]), now)
+
+
+def agents() -> list[User]:
+    return list(
+        User.objects.filter(role__in=[Role.AGENT, Role.ADMIN], is_active=True).order_by(
+            "name", "email"
+        )
+    )
+
+
+def groups() -> list[SupportGroup]:
+    return list(SupportGroup.objects.order_by("name"))
+
+
+def view_page(user: Any, view: View, filters: ListFilters, now: datetime | None = None) -> Any:
+    """One page of a view's tickets, filtered and sorted: a COUNT and one SELECT."""
+    now = now or timezone.now()
+    sorted_view = copy.copy(view)  # sort in memory; the saved view is not changed
+    if filters.sort:
+        sorted_view.sort_by = filters.sort
+        sorted_view.sort_order = filters.order or (
+            "asc" if filters.sort in ("sla_due_at",) else "desc"
+        )
+    elif filters.order:
+        sorted_view.sort_order = filters.order
+    qs = with_sla(filters.apply(tickets_in_view(sorted_view, user, now), user))
+    paginator = Paginator(qs, PER_PAGE)
+    try:
+        page = paginator.page(filters.page or 1)
+    except PageNotAnInteger:
+        raise ValidationFailed("page: must be a whole number.", field="page") from None
+    except EmptyPage:
+        raise ValidationFailed(
+            f"page: there are {paginator.num_pages} page(s).", field="page"
+        ) from None
+    decorate(page.object_list, now)  # type: ignore[arg-type]
+    page.sort_by = sorted_view.sort_by  # type: ignore[attr-defined]
+    page.sort_order = sorted_view.sort_order  # type: ignore[attr-defined]
+    return page
+
+
+# --- the ticket page ---------------------------------------------------------------------------
+
+
+@dataclass
+class TicketPage:
+    ticket: Ticket
+    comments: list[Any]
+    loose_attachments: list[Attachment]
+    clocks: list[Any]
+    tags: list[str]
+    macros: list[Macro]
+    agents: list[User]
+    groups: list[SupportGroup]
+    follow_ups: list[Ticket]
+    merged: list[Ticket]
+    findings: int
+    badge: Any
+
+
+def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> TicketPage:
+    """Everything the ticket page shows, in a fixed number of queries whatever its length."""
+    now = now or timezone.now()
+    ticket = ticket_for_user(user, ticket_id)
+    ticket = with_sla(
+        Ticket.objects.select_related(
+            "requester",
+            "requester__organization",
+            "organization",
+            "organization__account_manager",
+            "assignee",
+            "group",
+            "merged_into",
+            "follow_up_source",
+        )
+    ).get(pk=ticket.pk)
+    comments = list(comments_for(user, ticket))
+    loose = list(ticket.attachments.filter(comment__isnull=True).order_by("created_at", "pk"))
+    clocks = [
+        clock_row(
+            metric=clock.get_metric_display(),
+            state=clock.state,
+            left=time_left(clock, now),
+            due_at=clock.due_at,
+            breached_at=clock.breached_at,
+            stopped_at=clock.stopped_at,
+            now=now,
+        )
+        for clock in clocks_for(ticket)
+    ]
+    related = list(
+        Ticket.objects.filter(Q(follow_up_source=ticket) | Q(merged_into=ticket))
+        .only("pk", "subject", "status", "follow_up_source_id", "merged_into_id")
+        .order_by("pk")
+    )
+    findings = sum(1 for c in comments if c.secret_findings)
+    findings += sum(1 for c in comments for a in c.attachments.all() if a.secret_findings)
+    findings += sum(1 for a in loose if a.secret_findings)
+    return TicketPage(
+        ticket=ticket,
+        comments=comments,
+        loose_attachments=loose,
+        clocks=clocks,
+        tags=sorted(t.name for t in ticket.tags.all()),
+        macros=list(Macro.objects.filter(active=True).order_by("position", "title")),
+        agents=agents(),
+        groups=groups(),
+        follow_ups=[t for t in related if t.follow_up_source_id == ticket.pk],
+        merged=[t for t in related if t.merged_into_id == ticket.pk],
+        findings=findings,
+        badge=sla_badge(ticket.sla_due_at, ticket.unanswered_breach_at, now),  # type: ignore[attr-defined]
+    )
+
+
+def audit_history(user: Any, ticket_id: Any) -> tuple[Ticket, list[TicketAudit]]:
+    """The ticket's audit trail, newest first, with actors and events (three queries)."""
+    ticket = ticket_for_user(user, ticket_id)
+    audits = list(
+        TicketAudit.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .prefetch_related("events")
+        .order_by("-created_at", "-pk")
+    )
+    return ticket, audits
+
+
+def attachment_for_user(user: Any, attachment_id: Any) -> Attachment:
+    """An attachment the user may download: they see its ticket, and (for end-users) its
+    comment is public. NotFound otherwise, whether missing or forbidden."""
+    try:
+        pk = int(attachment_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    attachment = Attachment.objects.select_related("comment").filter(pk=pk).first()
+    if attachment is None:
+        raise NotFound()
+    ticket_for_user(user, attachment.ticket_id)
+    if attachment.comment is not None and not attachment.comment.public:
+        from switchboard.accounts.access import is_agent
+
+        if not is_agent(user):
+            raise NotFound()
+    return attachment
+
+
+def comment_on(ticket: Ticket, comment_id: Any) -> Any:
+    """A comment of `ticket` (or of a ticket merged into it); NotFound otherwise."""
+    from switchboard.tickets.models import Comment
+
+    try:
+        pk = int(comment_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    comment = (
+        Comment.objects.filter(pk=pk)
+        .filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
+        .first()
+    )
+    if comment is None:
+        raise NotFound()
+    return comment
+
+
+def attachment_on(ticket: Ticket, attachment_id: Any) -> Attachment:
+    try:
+        pk = int(attachment_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    attachment = (
+        Attachment.objects.filter(pk=pk)
+        .filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
+        .first()
+    )
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+def macro_by_id(macro_id: Any) -> Macro:
+    try:
+        pk = int(macro_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed("macro: choose a macro from the list.", field="macro") from None
+    macro = Macro.objects.filter(pk=pk, active=True).first()
+    if macro is None:
+        raise ValidationFailed("macro: no such active macro.", field="macro")
+    return macro

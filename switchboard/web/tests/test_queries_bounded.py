@@ -1,0 +1,86 @@
+"""No page makes more queries with a longer list: each is measured at two sizes."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchboard.sla.models import TicketClock
+from switchboard.tickets.actions import add_comment
+from switchboard.tickets.models import View
+
+pytestmark = pytest.mark.django_db
+
+# Every bound below includes the session and user lookups of the middleware (two queries).
+
+
+@pytest.fixture
+def tickets(make_ticket, agent):
+    def make(n: int) -> list:
+        return [
+            make_ticket(
+                subject=f"Ticket {i}",
+                priority=["low", "normal", "high", "urgent"][i % 4],
+                actor=agent,
+                assignee=agent if i % 2 else None,
+                tags=["geo"] if i % 3 == 0 else [],
+            )
+            for i in range(n)
+        ]
+
+    return make
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_home_queries_are_bounded(agent_client, tickets, django_assert_max_num_queries, n):
+    tickets(n)
+    with django_assert_max_num_queries(5):
+        response = agent_client.get("/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="ticket-row"') == min(n, 10)  # due soonest
+    with django_assert_max_num_queries(4):
+        assert agent_client.get("/views/counts").status_code == 200
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_view_list_queries_are_bounded(agent_client, tickets, django_assert_max_num_queries, n):
+    tickets(n)
+    assert TicketClock.objects.exists()  # badges come from real clocks
+    view = View.objects.get(title="My open tickets")
+    unassigned = View.objects.get(title="Unassigned tickets")
+    for url in [f"/views/{view.pk}/", f"/views/{unassigned.pk}/?sort=sla_due_at&q=Ticket"]:
+        with django_assert_max_num_queries(7):
+            response = agent_client.get(url)
+        assert response.status_code == 200
+    html = agent_client.get(f"/views/{unassigned.pk}/").content.decode()
+    assert html.count('class="ticket-row"') == min(n - n // 2, 50)
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_ticket_page_queries_are_bounded(
+    agent_client, make_ticket, agent, django_assert_max_num_queries, n
+):
+    ticket = make_ticket(priority="high", tags=["geo", "ha"])
+    for i in range(n):
+        add_comment(ticket=ticket, author=agent, body=f"Update {i}", public=bool(i % 2))
+    with django_assert_max_num_queries(16):
+        response = agent_client.get(f"/tickets/{ticket.pk}/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="comment ') == n + 1
+    with django_assert_max_num_queries(7):
+        assert agent_client.get(f"/tickets/{ticket.pk}/history").status_code == 200
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_search_queries_are_bounded(agent_client, tickets, django_assert_max_num_queries, n):
+    tickets(n)
+    with django_assert_max_num_queries(8):
+        response = agent_client.get("/search?q=ticket")
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr data-href") == min(n, 50)
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_dashboard_queries_are_bounded(agent_client, tickets, django_assert_max_num_queries, n):
+    tickets(n)
+    with django_assert_max_num_queries(7):
+        assert agent_client.get("/dashboard").status_code == 200

@@ -1,0 +1,513 @@
+"""The agent workspace: views with live counts, ticket lists, the ticket page, search, dashboard.
+
+Thin views: parse the request, call one query or one action (tickets.actions — the one write
+path), render or redirect (POST → redirect → GET). HTMX requests get the same answers; the
+templates pick the fragment they need (hx-select), so every page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from switchboard.accounts.access import Action
+from switchboard.accounts.models import SupportGroup
+from switchboard.core.errors import SwitchboardError, ValidationFailed
+from switchboard.tickets import actions
+from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
+from switchboard.tickets.macros import plan_macro, preview_macro
+from switchboard.tickets.models import Ticket
+from switchboard.tickets.queries import ticket_for_user
+from switchboard.tickets.search import MAX_RESULTS
+from switchboard.tickets.search import search as run_search
+from switchboard.tickets.search_query import QuerySyntaxError
+from switchboard.tickets.ticket_views import count_views, views_for
+from switchboard.web import charts, dashboard, queries
+from switchboard.web.auth import agent_page
+from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
+
+# --- home: the views with live counts ------------------------------------------------------------
+
+
+def _views_with_counts(user: Any) -> list[tuple[Any, int]]:
+    views = list(views_for(user))
+    counts = count_views(views, user)  # one query for every count
+    return [(view, counts.get(view.pk, 0)) for view in views]
+
+
+@require_GET
+@agent_page
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/home.html",
+        {"views": _views_with_counts(request.user), "due": queries.due_soonest(request.user)},
+    )
+
+
+@require_GET
+@agent_page
+def view_counts(request: HttpRequest) -> HttpResponse:
+    """The counts partial HTMX refreshes every 30 s (also a plain page without JS)."""
+    return render(
+        request, "web/partials/view_counts.html", {"views": _views_with_counts(request.user)}
+    )
+
+
+# --- a view's ticket list ----------------------------------------------------------------------
+
+
+@require_GET
+@agent_page
+def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = queries.view_for_user(request.user, view_id)
+    filters = queries.ListFilters.parse(request.GET)
+    page = queries.view_page(request.user, view, filters)
+    sort_links = {}
+    for key in queries.SORTS:
+        current = page.sort_by == key
+        order = "asc" if current and page.sort_order == "desc" else "desc"
+        if not current and key == "sla_due_at":
+            order = "asc"
+        arrow = ("▲" if page.sort_order == "asc" else "▼") if current else ""
+        sort_links[key] = {
+            "url": "?" + filters.query_string(sort=key, order=order, page="1"),
+            "arrow": arrow,
+        }
+    pages = {
+        "previous": "?" + filters.query_string(page=str(page.number - 1))
+        if page.has_previous()
+        else "",
+        "next": "?" + filters.query_string(page=str(page.number + 1)) if page.has_next() else "",
+    }
+    return render(
+        request,
+        "web/view_list.html",
+        {
+            "view": view,
+            "page": page,
+            "filters": filters,
+            "sort_links": sort_links,
+            "pages": pages,
+            "statuses": Ticket._meta.get_field("status").choices,
+            "priorities": Ticket._meta.get_field("priority").choices,
+            "agents": queries.agents(),
+            "groups": queries.groups(),
+        },
+    )
+
+
+# --- the ticket page ---------------------------------------------------------------------------
+
+
+def _ticket_response(
+    request: HttpRequest,
+    ticket_id: Any,
+    *,
+    status: int = 200,
+    reply_form: ReplyForm | None = None,
+    preview: dict[str, Any] | None = None,
+    error: str = "",
+    error_form: str = "",
+) -> HttpResponse:
+    data = queries.ticket_page(request.user, ticket_id)
+    if reply_form is None:
+        reply_form = ReplyForm(initial={"visibility": "public"})
+    return render(
+        request,
+        "web/ticket.html",
+        {
+            "p": data,
+            "ticket": data.ticket,
+            "reply_form": reply_form,
+            "preview": preview,
+            "error": error,
+            "error_form": error_form,
+            "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+            "priorities": Ticket._meta.get_field("priority").choices,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@agent_page
+def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    return _ticket_response(request, ticket_id)
+
+
+def legacy_ticket_link(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Macros rendered `{{ticket.url}}` as /agent/tickets/<id>: keep those links working."""
+    return redirect("web-ticket", ticket_id=ticket_id, permanent=True)
+
+
+@require_GET
+@agent_page
+def ticket_history(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket, audits = queries.audit_history(request.user, ticket_id)
+    template = (
+        "web/partials/history.html" if request.headers.get("HX-Request") else "web/history.html"
+    )
+    return render(request, template, {"ticket": ticket, "audits": audits})
+
+
+def _preview(request: HttpRequest, ticket: Ticket, macro_id: Any) -> dict[str, Any]:
+    macro = queries.macro_by_id(macro_id)
+    return preview_macro(macro=macro, ticket=ticket, actor=request.user)  # type: ignore[arg-type]
+
+
+@require_GET
+@agent_page
+def macro_preview(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """HTMX partial: what the chosen macro would do; fills an empty reply box with its text."""
+    ticket = ticket_for_user(request.user, ticket_id)
+    if not request.GET.get("macro"):
+        return render(request, "web/partials/macro_preview.html", {"preview": None})
+    try:
+        preview = _preview(request, ticket, request.GET.get("macro"))
+    except SwitchboardError as exc:
+        return render(
+            request,
+            "web/partials/macro_preview.html",
+            {"preview": None, "error": exc.message},
+            status=exc.status_code,
+        )
+    fill = not (request.GET.get("body") or "").strip() and preview["comment"] is not None
+    return render(request, "web/partials/macro_preview.html", {"preview": preview, "fill": fill})
+
+
+def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
+    """One reply: a comment (with the macro's changes, status and attachments), or a macro."""
+    user = request.user
+    data = form.cleaned_data
+    body = (data.get("body") or "").strip()
+    status = data.get("status") or None
+    files = data.get("files") or []
+    macro = queries.macro_by_id(data["macro"]) if data.get("macro") else None
+    with transaction.atomic():
+        if macro is not None and not body and status is None and not files:
+            actions.apply_macro(ticket=ticket, macro=macro, actor=user)  # type: ignore[arg-type]
+            return
+        changes: dict[str, Any] = {}
+        public = form.public
+        if macro is not None:
+            plan = plan_macro(macro=macro, ticket=ticket, actor=user)  # type: ignore[arg-type]
+            changes = dict(plan.changes)
+            if not body:
+                body, public = plan.comment_body, plan.comment_public
+        if status is not None:
+            changes["status"] = status
+        if not body:
+            if files:
+                raise ValidationFailed(
+                    "files: attachments go with a reply; write a few words.", field="files"
+                )
+            actions.update_ticket(ticket=ticket, actor=user, **changes)  # type: ignore[arg-type]
+            return
+        comment = actions.add_comment(
+            ticket=ticket,
+            author=user,  # type: ignore[arg-type]
+            body=body,
+            public=public,
+            changes=changes or None,
+            metadata={"macro_id": macro.pk} if macro is not None else None,
+        )
+        for upload in files:
+            store_attachment(
+                ticket=ticket,
+                uploaded_by=user,  # type: ignore[arg-type]
+                filename=upload.name,
+                content=upload,
+                comment=comment,
+            )
+
+
+@require_POST
+@agent_page
+def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = ticket_for_user(request.user, ticket_id, Action.COMMENT)
+    form = ReplyForm(request.POST, request.FILES)
+    if "preview" in request.POST:  # the no-JS macro preview: show it, fill an empty reply box
+        macro_id = request.POST.get("macro")
+        if not macro_id:
+            return _ticket_response(
+                request,
+                ticket.pk,
+                status=422,
+                reply_form=form,
+                error="macro: choose a macro to preview.",
+                error_form="reply",
+            )
+        preview = _preview(request, ticket, macro_id)
+        values = request.POST.copy()
+        if not values.get("body", "").strip() and preview["comment"]:
+            values["body"] = preview["comment"]["body"]
+            values["visibility"] = "public" if preview["comment"]["public"] else "internal"
+        return _ticket_response(request, ticket.pk, reply_form=ReplyForm(values), preview=preview)
+    if not form.is_valid():
+        return _ticket_response(
+            request,
+            ticket.pk,
+            status=422,
+            reply_form=form,
+            error=first_error(form),
+            error_form="reply",
+        )
+    try:
+        _reply(request, ticket, form)
+    except SwitchboardError as exc:
+        return _ticket_response(
+            request,
+            ticket.pk,
+            status=exc.status_code,
+            reply_form=form,
+            error=exc.message,
+            error_form="reply",
+        )
+    messages.success(request, "Reply sent." if form.public else "Note added.")
+    return redirect("web-ticket", ticket_id=ticket.pk)
+
+
+@require_POST
+@agent_page
+def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Tags, priority, assignee and group: only what changed goes to update_ticket."""
+    ticket = ticket_for_user(request.user, ticket_id)
+    form = PropertiesForm(request.POST)
+    if not form.is_valid():
+        return _ticket_response(
+            request, ticket.pk, status=422, error=first_error(form), error_form="properties"
+        )
+    data = form.cleaned_data
+    changes: dict[str, Any] = {}
+    if sorted(set(data["tags"])) != ticket.tag_names():
+        changes["tags"] = data["tags"]
+    if data["priority"] != ticket.priority:
+        changes["priority"] = data["priority"]
+    if data["assignee"] != ticket.assignee_id:
+        changes["assignee"] = (
+            None
+            if data["assignee"] is None
+            else next((a for a in queries.agents() if a.pk == data["assignee"]), None)
+        )
+        if data["assignee"] is not None and changes["assignee"] is None:
+            return _ticket_response(
+                request,
+                ticket.pk,
+                status=422,
+                error="assignee: not an active agent.",
+                error_form="properties",
+            )
+    if data["group"] != ticket.group_id:
+        group = None
+        if data["group"] is not None:
+            group = SupportGroup.objects.filter(pk=data["group"]).first()
+            if group is None:
+                return _ticket_response(
+                    request,
+                    ticket.pk,
+                    status=422,
+                    error="group: no such group.",
+                    error_form="properties",
+                )
+        changes["group"] = group
+    if changes:
+        try:
+            actions.update_ticket(ticket=ticket, actor=request.user, **changes)  # type: ignore[arg-type]
+        except SwitchboardError as exc:
+            return _ticket_response(
+                request,
+                ticket.pk,
+                status=exc.status_code,
+                error=exc.message,
+                error_form="properties",
+            )
+        messages.success(request, "Ticket updated.")
+    return redirect("web-ticket", ticket_id=ticket.pk)
+
+
+@require_POST
+@agent_page
+def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = ticket_for_user(request.user, ticket_id)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return _ticket_response(
+            request, ticket.pk, status=422, error=first_error(form), error_form="merge"
+        )
+    try:
+        target = ticket_for_user(request.user, form.cleaned_data["target"])
+        actions.merge_tickets(actor=request.user, sources=[ticket], target=target)  # type: ignore[arg-type]
+    except SwitchboardError as exc:
+        message = exc.message
+        if exc.status_code == 404:
+            message = f"target: ticket #{form.cleaned_data['target']} was not found."
+        return _ticket_response(
+            request,
+            ticket.pk,
+            status=422 if exc.status_code == 404 else exc.status_code,
+            error=message,
+            error_form="merge",
+        )
+    messages.success(request, f"Ticket #{ticket.pk} was merged into #{target.pk}.")
+    return redirect("web-ticket", ticket_id=target.pk)
+
+
+@require_POST
+@agent_page
+def ticket_follow_up(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = ticket_for_user(request.user, ticket_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _ticket_response(
+            request, ticket.pk, status=422, error=first_error(form), error_form="follow_up"
+        )
+    try:
+        follow_up = actions.create_follow_up(
+            source=ticket,
+            actor=request.user,
+            body=form.cleaned_data["body"],  # type: ignore[arg-type]
+        )
+    except SwitchboardError as exc:
+        return _ticket_response(
+            request, ticket.pk, status=exc.status_code, error=exc.message, error_form="follow_up"
+        )
+    messages.success(request, f"Follow-up #{follow_up.pk} created.")
+    return redirect("web-ticket", ticket_id=follow_up.pk)
+
+
+@require_POST
+@agent_page
+def ticket_redact(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Replace the secrets the scanner found in one comment or attachment."""
+    ticket = ticket_for_user(request.user, ticket_id)
+    if request.POST.get("comment"):
+        comment = queries.comment_on(ticket, request.POST["comment"])
+        redact_comment(actor=request.user, comment=comment)  # type: ignore[arg-type]
+    elif request.POST.get("attachment"):
+        attachment = queries.attachment_on(ticket, request.POST["attachment"])
+        redact_attachment(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+    else:
+        raise ValidationFailed("Name the comment or attachment to redact.", field="comment")
+    messages.success(request, "Secrets redacted.")
+    return redirect("web-ticket", ticket_id=ticket.pk)
+
+
+@require_GET
+@agent_page
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    attachment = queries.attachment_for_user(request.user, attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- search ------------------------------------------------------------------------------------
+
+SEARCH_PER_PAGE = 50
+
+
+@require_GET
+@agent_page
+def search(request: HttpRequest) -> HttpResponse:
+    query = (request.GET.get("q") or "").strip()
+    context: dict[str, Any] = {"q": query, "groups": [], "counts": {}, "error": ""}
+    if not query:
+        return render(request, "web/search.html", context)
+    if len(query) > 2000:
+        raise ValidationFailed("q: at most 2,000 characters.", field="q")
+    raw_page = request.GET.get("page") or "1"
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        raise ValidationFailed("page: must be a whole number of 1 or more.", field="page")
+    page = int(raw_page)
+    try:
+        results = run_search(request.user, query)
+        rows = results.page(page, SEARCH_PER_PAGE)
+    except QuerySyntaxError as exc:
+        context["error"] = f"The query could not be read: {exc}"
+        return render(request, "web/search.html", context, status=400)
+    counts = results.counts()
+    now = timezone.now()
+    tickets = [r.object for r in rows if r.result_type == "ticket"]
+    if tickets:  # badges need the breach annotation: one more query for the page's tickets
+        by_id = queries.with_sla(Ticket.objects.filter(pk__in=[t.pk for t in tickets])).in_bulk()
+        for ticket in tickets:
+            ticket.unanswered_breach_at = by_id[ticket.pk].unanswered_breach_at  # type: ignore[attr-defined]
+        queries.decorate(tickets, now)
+    labels = {"ticket": "Tickets", "user": "People", "organization": "Organizations"}
+    groups = [
+        {
+            "type": kind,
+            "label": labels[kind],
+            "count": counts.get(kind, 0),
+            "rows": [r.object for r in rows if r.result_type == kind],
+        }
+        for kind in ("ticket", "user", "organization")
+        if kind in counts
+    ]
+    total = min(results.count, MAX_RESULTS)
+    context.update(
+        groups=groups,
+        counts=counts,
+        page=page,
+        has_next=page * SEARCH_PER_PAGE < total,
+        has_previous=page > 1,
+        total=results.count,
+    )
+    return render(request, "web/search.html", context)
+
+
+# --- the manager dashboard ---------------------------------------------------------------------
+
+
+@require_GET
+@agent_page
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    data = dashboard.dashboard_data()
+    labels = [day.strftime("%b %d") for day in data.days]
+    created_solved = charts.grouped_bar_chart(
+        labels,
+        [
+            charts.Series("Created", data.created, "series-created"),
+            charts.Series("Solved", data.solved, "series-solved"),
+        ],
+        title="Tickets created and solved per day, last 30 days",
+        width=1280,
+    )
+    by_level = charts.percent_bar_chart(
+        [charts.PercentRow(a.label, a.met, a.breached) for a in data.by_support_level],
+        title="SLA achievement per support level",
+    )
+    by_region = charts.percent_bar_chart(
+        [charts.PercentRow(a.label, a.met, a.breached) for a in data.by_region],
+        title="SLA achievement per region",
+    )
+    backlog = charts.bar_chart(
+        [label for label, _ in data.backlog],
+        [n for _, n in data.backlog],
+        title="Unsolved tickets by age",
+    )
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "data": data,
+            "created_solved": created_solved,
+            "by_level": by_level,
+            "by_region": by_region,
+            "backlog": backlog,
+            "totals": {"created": sum(data.created), "solved": sum(data.solved)},
+            "rows": list(zip(data.days, data.created, data.solved, strict=True)),
+        },
+    )
