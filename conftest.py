@@ -52,6 +52,7 @@ def database_url_for_tests() -> str:
 def child_env(tmp_path: Path) -> dict[str, str]:
     """Environment for a child `manage.py` process sharing this test's database."""
     env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     env.update(
         DATABASE_URL=database_url_for_tests(),
         SWITCHBOARD_VAR_DIR=str(tmp_path / "var"),
@@ -121,6 +122,7 @@ def admin_user(db):
 # Playwright (Python) drives Debian's Chromium, headless; it never downloads a browser.
 # `bin/ensure-chromium` (run by `make test`) installs the package when it is missing.
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 @pytest.fixture(scope="session")
@@ -129,17 +131,18 @@ def browser() -> Iterator[object]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: run bin/ensure-chromium")
         pytest.skip(f"{CHROMIUM} is missing: run bin/ensure-chromium")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are
+    # still synchronous and safe. Child processes never inherit this (see `child_env`).
+    os.environ[ASYNC_UNSAFE] = "true"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
         )
         yield launched
         launched.close()
+    os.environ.pop(ASYNC_UNSAFE, None)
 
 
 @pytest.fixture

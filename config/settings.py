@@ -192,6 +192,10 @@ EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT") or 30
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <support@switchboard.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Deliveries (email, webhooks, chat) are retried with backoff for this long, then dead.
+SWITCHBOARD_DELIVERY_RETRY_HOURS = float(os.environ.get("SWITCHBOARD_DELIVERY_RETRY_HOURS", "24"))
+# A delivery claimed by a worker that never reports back is taken back after this (seconds).
+SWITCHBOARD_DELIVERY_LEASE = float(os.environ.get("SWITCHBOARD_DELIVERY_LEASE", "120"))
 # Domain of the Message-IDs Switchboard writes (default: DEFAULT_FROM_EMAIL's domain).
 SWITCHBOARD_EMAIL_DOMAIN = os.environ.get("SWITCHBOARD_EMAIL_DOMAIN", "")
 # The address customers write to and reply to (Reply-To of every ticket email).

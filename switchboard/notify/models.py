@@ -74,6 +74,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     dead_reason = models.TextField(blank=True)
+    # Failed attempts are retried until this time (created or redelivered + the retry window).
+    retry_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -129,6 +131,7 @@ class InboundOutcome(models.TextChoices):
     IGNORED = "ignored", "Ignored (auto-reply, bounce, loop, duplicate)"
     REFUSED = "refused", "Refused (no permission)"
     REJECTED = "rejected", "Rejected (unreadable)"
+    INCIDENT = "incident", "Opened an on-call incident"
 
 
 class InboundEmail(models.Model):
@@ -151,9 +154,45 @@ class InboundEmail(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A second delivery of a Message-ID already seen: logged, never acted on. The unique
+    # constraint below makes two concurrent deliveries of one message create one ticket.
+    is_duplicate = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id="") & models.Q(is_duplicate=False),
+                name="notify_inbound_message_id_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_address}: {self.subject} ({self.outcome})"
+
+
+class ImapCursor(models.Model):
+    """Where IMAP polling stands for one mailbox, and the lease that lets one worker poll it.
+
+    The lease (`lease_owner`, `lease_until`) is taken with one conditional UPDATE, so several
+    workers never poll the same mailbox at once; UIDVALIDITY is tracked so a rebuilt mailbox
+    resets `last_uid`.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    mailbox = models.CharField(max_length=500, blank=True, help_text="user@host/folder")
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    messages_received = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"IMAP {self.name} ({self.mailbox or 'not polled yet'})"
+
+
+from switchboard.notify.rule_models import *  # noqa: E402, F403  (triggers and time rules)

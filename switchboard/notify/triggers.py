@@ -1,5 +1,565 @@
-"""(being written)"""
+"""The trigger engine: after each ticket event (and each SLA warning or breach), run the active
+triggers in order, each at most once per event, and record what each firing did.
+
+Runs inside the action's transaction (ticket events, order 100: after the SLA clocks and the
+on-call helpdesk rule) or the SLA sweep's, so field changes and queued deliveries commit with the
+change that caused them. A trigger's own field changes go through `tickets.actions.update_ticket`
+as the system actor and do not re-run the triggers (no loops); later triggers see them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import prefetch_related_objects
+from django.template import Context, Template
+from django.utils import timezone
+
+from switchboard.accounts import access
+from switchboard.accounts.models import Role, SupportGroup, User
+from switchboard.core.errors import SwitchboardError
+from switchboard.notify import conditions
+from switchboard.notify.actions_rules import (
+    EMAIL_ACTIONS,
+    EMAIL_TEMPLATES,
+    TAG_ACTIONS,
+    TICKET_ATTRIBUTE,
+    tag_list,
+)
+from switchboard.notify.rule_models import Trigger, TriggerFiring
+from switchboard.tickets.events import EventKind, TicketEvent
+from switchboard.tickets.models import Comment, Ticket, TicketAudit
+from switchboard.web.links import agent_ticket_url, portal_ticket_url
+
+logger = logging.getLogger(__name__)
+
+# Set while a rule applies its own changes: the ticket events they emit skip the triggers.
+_applying: contextvars.ContextVar[bool] = contextvars.ContextVar("notify_rules_applying")
+
+# Audit change names → condition field names.
+_CHANGE_FIELDS = {"ticket_type": "type", "preferred_region": "region"}
+
+
+@contextmanager
+def applying_rule_changes() -> Iterator[None]:
+    token = _applying.set(True)
+    try:
+        yield
+    finally:
+        _applying.reset(token)
+
+
+def rules_are_applying() -> bool:
+    return _applying.get(False)
+
+
+# --- the ticket as a snapshot ------------------------------------------------------------------
+
+
+def load_ticket(ticket_id: int) -> Ticket:
+    """The ticket with everything conditions and messages read (two queries)."""
+    return (
+        Ticket.objects.select_related(
+            "organization",
+            "organization__account_manager",
+            "requester__organization",
+            "group",
+            "assignee",
+        )
+        .prefetch_related("tags")
+        .get(pk=ticket_id)
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, User):
+        return value.email
+    if isinstance(value, SupportGroup):
+        return value.name
+    if hasattr(value, "pk") and hasattr(value, "name"):
+        return value.name
+    return value
+
+
+def snapshot(
+    ticket: Ticket,
+    *,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    comment: Comment | None = None,
+    sla: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The plain dict conditions are evaluated against (see notify.conditions.FIELDS)."""
+    org = ticket.organization
+    requester = ticket.requester
+    email = (requester.email or "").lower()
+    data: dict[str, Any] = {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "type": ticket.ticket_type,
+        "channel": ticket.channel,
+        "tags": [t.name for t in ticket.tags.all()],
+        "group": ticket.group.name if ticket.group else None,
+        "assignee": ticket.assignee.email if ticket.assignee else None,
+        "product_line": ticket.product_line,
+        "region": ticket.preferred_region,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "organization": org.name if org else None,
+        "organization.support_level": org.support_level if org else None,
+        "organization.product_line": org.product_line if org else None,
+        "organization.region": org.preferred_region if org else None,
+        "organization.plan": org.plan if org else None,
+        "organization.is_internal": org.is_internal if org else None,
+        "organization.has_tam": bool(org and org.account_manager_id),
+        "organization.crm_account_id": org.crm_account_id if org else None,
+        "organization.crm_account_owner": org.crm_account_owner if org else None,
+        "organization.market_segment": org.market_segment if org else None,
+        "organization.sales_segmentation": org.sales_segmentation if org else None,
+        "organization.account_type": org.account_type if org else None,
+        "organization.arr": float(org.arr) if org and org.arr is not None else None,
+        "organization.seats": org.seats if org else None,
+        "requester.email": email,
+        "requester.domain": email.rpartition("@")[2],
+        "requester.role": requester.role,
+        "comment.public": comment.public if comment is not None else None,
+        "comment.author_role": (
+            comment.author.role if comment is not None and comment.author is not None else None
+        ),
+    }
+    for key, value in (sla or {}).items():
+        data[f"sla.{key}"] = value
+    data["_changes"] = {
+        _CHANGE_FIELDS.get(name, name): (_plain(old), _plain(new))
+        for name, (old, new) in (changes or {}).items()
+    }
+    return data
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """One event as the rules see it."""
+
+    names: tuple[str, ...]  # every rule event name this event counts as
+    key: str  # stable id: a trigger fires at most once per key
+    at: datetime
+    ticket_id: int
+    changes: Mapping[str, tuple[Any, Any]]
+    comment: Comment | None = None
+    actor_id: int | None = None
+    sla: Mapping[str, Any] | None = None
+
+
+def event_names(event: TicketEvent) -> tuple[str, ...]:
+    if event.kind == EventKind.CREATED:
+        return ("ticket.created",)
+    names = []
+    if event.kind == EventKind.COMMENTED:
+        names.append("ticket.commented")
+    if event.changed("status"):
+        names.append("ticket.status_changed")
+    if event.kind != EventKind.COMMENTED or event.changes:
+        names.append("ticket.updated")
+    return tuple(names)
+
+
+def event_key(event: TicketEvent) -> str:
+    if event.kind == EventKind.CREATED:
+        return f"created:{event.ticket.pk}"
+    if event.comment is not None:
+        return f"comment:{event.comment.pk}"
+    audit_id = (
+        TicketAudit.objects.filter(ticket_id=event.ticket.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return f"audit:{audit_id}"
+
+
+def on_ticket_event(event: TicketEvent) -> None:
+    """Ticket event listener (order 100)."""
+    if rules_are_applying():
+        return
+    if event.kind == EventKind.UPDATED and not event.changes:
+        return
+    context = RuleContext(
+        names=event_names(event),
+        key=event_key(event),
+        at=event.at,
+        ticket_id=event.ticket.pk,
+        changes=dict(event.changes),
+        comment=event.comment,
+        actor_id=event.actor.pk if event.actor is not None else None,
+    )
+    run_triggers(context)
+
+
+def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
+    """SLA hook listener: "warning" / "breach" become the sla.warning / sla.breach events."""
+    from switchboard.sla.models import ClockEvent
+
+    thresholds: list[int] = []
+    if kind == "warning":
+        latest = (
+            ClockEvent.objects.filter(clock_id=clock.pk, kind="warning").order_by("-pk").first()
+        )
+        thresholds = sorted(int(m) for m in (latest.data.get("thresholds", []) if latest else []))
+    name = "sla.warning" if kind == "warning" else "sla.breach"
+    if kind == "warning":
+        suffix = f"warning:{thresholds[0] if thresholds else round(minutes_left)}"
+    else:
+        suffix = "breach"
+    context = RuleContext(
+        names=(name,),
+        key=f"sla:{clock.pk}:{suffix}",
+        at=timezone.now(),
+        ticket_id=clock.ticket_id,
+        changes={},
+        sla={
+            "metric": clock.metric,
+            "minutes_left": round(minutes_left, 2),
+            "thresholds": thresholds,
+            "due_at": clock.due_at,
+        },
+    )
+    run_triggers(context)
+
+
+def active_triggers(names: tuple[str, ...]) -> list[Trigger]:
+    """Active triggers for any of `names`, in order (one query; event filter in Python so it
+    works the same on SQLite and PostgreSQL)."""
+    wanted = set(names)
+    return [
+        t
+        for t in Trigger.objects.filter(is_active=True).order_by("position", "pk")
+        if wanted & set(t.events or [])
+    ]
+
+
+def run_triggers(context: RuleContext) -> list[TriggerFiring]:
+    triggers = active_triggers(context.names)
+    if not triggers:
+        return []
+    ticket = load_ticket(context.ticket_id)
+    facts = snapshot(ticket, changes=context.changes, comment=context.comment, sla=context.sla)
+    already: set[int] | None = None  # triggers that fired for this event before (a re-run)
+    fired = []
+    for trigger in triggers:
+        if not conditions.matches(trigger.conditions_all, trigger.conditions_any, facts):
+            continue
+        if already is None:
+            # One query for every trigger of the event, and only once one matches.
+            already = set(
+                TriggerFiring.objects.filter(
+                    event_key=context.key, trigger_id__in=[t.pk for t in triggers]
+                ).values_list("trigger_id", flat=True)
+            )
+        if trigger.pk in already:
+            continue
+        name = next(n for n in context.names if n in trigger.events)
+        outcome, changed = apply_actions(
+            trigger.actions,
+            ticket=ticket,
+            context=context,
+            event=name,
+            source=f"trigger:{trigger.pk}",
+            key_prefix=f"trigger:{trigger.pk}:event:{context.key}",
+            rule_title=trigger.title,
+        )
+        fired.append(
+            TriggerFiring(
+                trigger=trigger,
+                ticket_id=ticket.pk,
+                event=name,
+                event_key=context.key,
+                fired_at=context.at,
+                outcome=outcome,
+            )
+        )
+        if changed:
+            # Later triggers see this trigger's changes.
+            ticket = load_ticket(ticket.pk)
+            facts = snapshot(
+                ticket, changes=context.changes, comment=context.comment, sla=context.sla
+            )
+    if fired:
+        # The unique (trigger, event key) constraint makes "once per event" hold even if two
+        # processes got here for the same event: the second one's transaction fails.
+        TriggerFiring.objects.bulk_create(fired)
+    return fired
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def _resolve_set_value(field: str, value: Any) -> Any:
+    if field == "group" and value:
+        group = SupportGroup.objects.filter(name__iexact=value).first()
+        if group is None:
+            raise SwitchboardError(f"group: no group named {value!r}.")
+        return group
+    if field == "assignee" and value:
+        user = User.objects.filter(
+            email__iexact=value, is_active=True, role__in=[Role.AGENT, Role.ADMIN]
+        ).first()
+        if user is None:
+            raise SwitchboardError(f"assignee: no active agent {value!r}.")
+        return user
+    return value
+
+
+def _ticket_changes(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for action in actions:
+        if action["type"] == "set_field":
+            attribute = TICKET_ATTRIBUTE[action["field"]]
+            changes[attribute] = _resolve_set_value(action["field"], action.get("value"))
+        elif action["type"] in TAG_ACTIONS:
+            changes.setdefault(action["type"], []).extend(tag_list(action.get("value")))
+    return changes
+
+
+def apply_actions(
+    actions: list[dict[str, Any]],
+    *,
+    ticket: Ticket,
+    context: RuleContext,
+    event: str,
+    source: str,
+    key_prefix: str,
+    rule_title: str,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Run a rule's actions; returns (what each did, whether the ticket changed)."""
+    from switchboard.tickets.actions import update_ticket
+
+    outcome: list[dict[str, Any]] = []
+    changed = False
+    try:
+        changes = _ticket_changes(actions)
+    except SwitchboardError as exc:
+        changes = {}
+        outcome.append({"action": "set", "error": str(exc)})
+    if changes and ticket.status != "closed":
+        try:
+            with applying_rule_changes():
+                update_ticket(ticket=ticket, actor=None, via="system", **changes)  # type: ignore[arg-type]
+            changed = True
+            outcome.append({"action": "set", "changes": sorted(changes)})
+            ticket = load_ticket(ticket.pk)
+        except SwitchboardError as exc:
+            outcome.append({"action": "set", "error": str(exc)})
+    for action in actions:
+        if action["type"] in EMAIL_ACTIONS:
+            outcome.extend(_email(action, ticket, context, event, source, key_prefix))
+        elif action["type"] == "notify_endpoint":
+            outcome.append(
+                _endpoint(action, ticket, context, event, source, key_prefix, rule_title)
+            )
+    return outcome, changed
+
+
+def _recipients(action: dict[str, Any], ticket: Ticket) -> list[User]:
+    kind = action["type"]
+    if kind == "email_requester":
+        return [ticket.requester]
+    if kind == "email_tam":
+        org = ticket.organization
+        return [org.account_manager] if org and org.account_manager else []
+    if kind == "email_user":
+        return list(
+            User.objects.select_related("organization").filter(email__iexact=action["value"])
+        )
+    return list(
+        User.objects.select_related("organization")
+        .filter(
+            support_groups__name__iexact=action["value"],
+            is_active=True,
+            role__in=[Role.AGENT, Role.ADMIN],
+        )
+        .order_by("pk")
+    )
+
+
+@lru_cache(maxsize=256)
+def _template(source: str) -> Template:
+    return Template(source)
+
+
+def render_text(source: str, context: Mapping[str, Any]) -> str:
+    return _template(source).render(Context(dict(context), autoescape=False)).strip()
+
+
+def message_context(
+    ticket: Ticket, context: RuleContext, *, for_agent: bool, rule_title: str = ""
+) -> dict[str, Any]:
+    """Plain values for templates: no model instances, so no lazy queries and no internals."""
+    org = ticket.organization
+    requester = ticket.requester
+    comment = context.comment
+    # End-users never see internal notes; agents see the note only in agent messages.
+    show_comment = comment is not None and (comment.public or for_agent)
+    return {
+        "ticket": {
+            "id": ticket.pk,
+            "pk": ticket.pk,
+            "subject": ticket.subject,
+            "status": ticket.get_status_display(),
+            "priority": ticket.get_priority_display(),
+            "priority_value": ticket.priority,
+            "product_line": ticket.get_product_line_display() if ticket.product_line else "",
+            "opened": ticket.created_at,
+            "opened_text": ticket.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "url": agent_ticket_url(ticket.pk) if for_agent else portal_ticket_url(ticket.pk),
+            "agent_url": agent_ticket_url(ticket.pk),
+            "description": ticket.description if for_agent else "",
+        },
+        "organization": {
+            "name": org.name if org else "",
+            "support_level": org.get_support_level_display() if org else "",
+            "product_line": org.get_product_line_display() if org else "",
+        },
+        "requester": {"name": requester.name or requester.email, "email": requester.email},
+        "comment": {
+            "body": comment.body if show_comment and comment is not None else "",
+            "author": (
+                (comment.author.name or comment.author.email)
+                if show_comment and comment is not None and comment.author
+                else ""
+            ),
+        },
+        "sla": dict(context.sla or {}),
+        "rule": rule_title,
+    }
+
+
+def _email(
+    action: dict[str, Any],
+    ticket: Ticket,
+    context: RuleContext,
+    event: str,
+    source: str,
+    key_prefix: str,
+) -> list[dict[str, Any]]:
+    from switchboard.notify.outbox import queue_email, render_email
+
+    results = []
+    template = action.get("template", "rules/agent_notice")
+    recipients = _recipients(action, ticket)
+    if recipients:
+        # The access check reads the ticket's CCs: once, not once per recipient.
+        prefetch_related_objects([ticket], "ccs")
+    for user in recipients:
+        label = {"action": action["type"], "to": user.email}
+        if not user.is_active or not access.can_view(user, ticket):
+            results.append({**label, "skipped": "recipient may not view the ticket"})
+            continue
+        comment = context.comment
+        if event == "ticket.commented" and comment is not None and comment.author_id == user.pk:
+            results.append({**label, "skipped": "author of the comment"})
+            continue
+        values = message_context(ticket, context, for_agent=user.is_agent)
+        values["recipient"] = {"name": user.name or user.email, "email": user.email}
+        subject = render_text(action.get("subject") or EMAIL_TEMPLATES[template], values)
+        text, html = render_email(template, values)
+        delivery = queue_email(
+            to=user.email,
+            subject=subject,
+            text=text,
+            html=html,
+            event=event,
+            idempotency_key=f"{key_prefix}:{user.email.lower()}"[:200],
+            ticket=ticket,
+            source=source,
+        )
+        results.append({**label, "queued": delivery is not None})
+    return results
+
+
+def default_chat_text(values: Mapping[str, Any], event: str) -> str:
+    t, org = values["ticket"], values["organization"]
+    org_name = org["name"] or "no organization"
+    head = f"#{t['id']} {t['subject']}"
+    if event == "sla.warning":
+        left = values["sla"].get("minutes_left")
+        lead = f":warning: SLA breach in {int(left)} min" if left is not None else ":warning: SLA"
+    elif event == "sla.breach":
+        lead = ":rotating_light: SLA breached"
+    elif event == "ticket.created":
+        lead = ":new: New ticket"
+    else:
+        lead = ":pencil2: Ticket updated"
+    return f"{lead} — *{org_name}* — <{t['agent_url']}|{head}> ({t['priority']})"
+
+
+def _endpoint(
+    action: dict[str, Any],
+    ticket: Ticket,
+    context: RuleContext,
+    event: str,
+    source: str,
+    key_prefix: str,
+    rule_title: str,
+) -> dict[str, Any]:
+    from switchboard.notify.models import Endpoint, EndpointKind
+    from switchboard.notify.outbox import queue_endpoint
+
+    name = action["endpoint"]
+    label = {"action": "notify_endpoint", "endpoint": name}
+    endpoint = Endpoint.objects.filter(name=name).first()
+    if endpoint is None:
+        return {**label, "skipped": "no endpoint with this name"}
+    if not endpoint.is_active:
+        return {**label, "skipped": "endpoint inactive"}
+    values = message_context(ticket, context, for_agent=True, rule_title=rule_title)
+    text = (
+        render_text(action["message"], values)
+        if action.get("message")
+        else default_chat_text(values, event)
+    )
+    if endpoint.kind == EndpointKind.CHAT:
+        payload: dict[str, Any] = {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+        }
+    else:
+        payload = {
+            "rule": rule_title,
+            "message": text,
+            "ticket": {
+                "id": ticket.pk,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "url": agent_ticket_url(ticket.pk),
+                "organization": values["organization"]["name"],
+                "requester": ticket.requester.email,
+            },
+            "sla": dict(context.sla or {}),
+        }
+    delivery = queue_endpoint(
+        endpoint=endpoint,
+        event=event,
+        payload=payload,
+        idempotency_key=f"{key_prefix}:endpoint:{endpoint.pk}"[:200],
+        ticket=ticket,
+        source=source,
+    )
+    return {**label, "queued": delivery is not None}
 
 
 def connect() -> None:
-    return None
+    from switchboard.sla.hooks import on_sla_event as listen_sla
+    from switchboard.tickets.events import listen
+
+    listen(on_ticket_event, order=100)
+    listen_sla(on_sla_event)

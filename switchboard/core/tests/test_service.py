@@ -63,6 +63,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "SWITCHBOARD_VAR_DIR": str(tmp_path),
     }
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set while the browser tests run
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -427,9 +427,11 @@ def test_thresholds_crossed_together_give_one_warning(travel, customer, settings
 def test_query_counts_are_bounded(travel, customer, support_agent, django_assert_max_num_queries):
     requester = customer("priority", "amer")
     travel(utc("2025-03-10T16:00:00+00:00"))
-    with django_assert_max_num_queries(30):
+    # 40, not 30: the same transaction also runs the shipped notify triggers (requester email,
+    # live feed; about 15 queries with the outbox's).
+    with django_assert_max_num_queries(40):
         ticket = open_ticket(requester, priority="high")
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(40):
         actions.add_comment(ticket=ticket, author=support_agent, body="Hello", public=True)
     with django_assert_max_num_queries(30):
         actions.add_comment(ticket=ticket, author=requester, body="Thanks", public=True)

@@ -1,0 +1,164 @@
+"""`manage.py smtpd` as a real child process, spoken to with smtplib over 127.0.0.1."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+from email.message import EmailMessage
+
+import pytest
+
+from switchboard.accounts.tests.factories import UserFactory
+from switchboard.notify import message_ids
+from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
+from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.models import Channel, Ticket
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "smtpd exited early"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("smtpd did not start listening")
+
+
+@pytest.fixture
+def smtpd(spawn, tmp_path):
+    port = free_port()
+    proc = spawn(
+        "smtpd",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env={
+            "SWITCHBOARD_INBOUND_MAX_BYTES": "200000",
+            "SWITCHBOARD_MAILING_LIST_ADDRESSES": "announce@switchboard.test",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    wait_listening(port, proc)
+    proc.port = port
+    yield proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def send(port: int, msg: EmailMessage, *, mail_from: str | None = None, to=None) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.send_message(
+            msg,
+            from_addr=msg["From"] if mail_from is None else mail_from,
+            to_addrs=to or [msg["To"]],
+        )
+
+
+def message(**headers: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Ann <ann@example.test>"
+    msg["To"] = "support@switchboard.test"
+    msg["Subject"] = "Printer on fire"
+    for name, value in headers.items():
+        del msg[name.replace("_", "-")]
+        msg[name.replace("_", "-")] = value
+    msg.set_content("Help, please.")
+    return msg
+
+
+def test_new_mail_and_reply_thread_over_smtp(smtpd):
+    """A real SMTP conversation: new mail makes a ticket; a reply threads onto it."""
+    send(smtpd.port, message(Message_ID="<first@client.test>"))
+    first = InboundEmail.objects.get()
+    assert first.outcome == InboundOutcome.CREATED
+    assert first.source == InboundSource.SMTP
+    ticket = first.ticket
+
+    reply = message(
+        Message_ID="<second@client.test>",
+        In_Reply_To=message_ids.new_message_id(ticket.pk),
+        Subject="Re: Printer on fire",
+    )
+    send(smtpd.port, reply)
+    second = InboundEmail.objects.get(message_id="<second@client.test>")
+    assert second.outcome == InboundOutcome.THREADED
+    assert second.ticket_id == ticket.pk
+    assert Ticket.objects.count() == 1
+
+
+def test_reply_from_agent_threads_over_smtp(smtpd):
+    requester = UserFactory(email="bob@example.test")
+    agent = UserFactory(email="agent7@switchboard.test", role="agent")
+    ticket = ticket_actions.create_ticket(
+        actor=None, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
+    )
+    msg = message(From=agent.email, References=message_ids.thread_root_id(ticket.pk))
+    send(smtpd.port, msg)
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.THREADED
+    assert inbound.comment.author_id == agent.pk
+
+
+def test_auto_reply_over_smtp_creates_nothing(smtpd):
+    send(smtpd.port, message(Auto_Submitted="auto-replied", Subject="Out of office"))
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.IGNORED
+    assert not Ticket.objects.exists()
+
+
+def test_bounce_with_null_sender_creates_nothing(smtpd):
+    """MAIL FROM:<> is a bounce: the listener records the empty return path and ignores it."""
+    send(smtpd.port, message(Subject="Delivery failure"), mail_from="")
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.IGNORED
+    assert "return path" in inbound.reason
+    assert not Ticket.objects.exists()
+
+
+def test_unknown_recipient_is_refused_with_550(smtpd):
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(smtpd.port, message(), to=["random@switchboard.test"])
+    assert refused.value.recipients["random@switchboard.test"][0] == 550
+    assert not InboundEmail.objects.exists()
+
+
+def test_mailing_list_recipient_is_accepted_and_closed(smtpd):
+    send(smtpd.port, message(To="announce@switchboard.test"))
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.MAILING_LIST
+    assert inbound.ticket.status == "closed"
+
+
+def test_oversized_message_gets_552(smtpd):
+    msg = message()
+    msg.set_content("x" * 300_000)
+    with pytest.raises((smtplib.SMTPDataError, smtplib.SMTPSenderRefused)) as too_big:
+        send(smtpd.port, msg)
+    assert too_big.value.smtp_code == 552
+    assert not Ticket.objects.exists()
+
+
+def test_sigterm_stops_cleanly(smtpd):
+    send(smtpd.port, message())
+    smtpd.send_signal(signal.SIGTERM)
+    out, _err = smtpd.communicate(timeout=20)
+    assert smtpd.returncode == 0
+    assert b"smtpd stopped" in out

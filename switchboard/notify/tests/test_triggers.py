@@ -1,0 +1,190 @@
+"""The trigger engine: order, once per event, no loops, access rules, query count."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
+from switchboard.notify import triggers
+from switchboard.notify.models import Delivery
+from switchboard.notify.rule_models import Trigger, TriggerFiring
+from switchboard.tickets import actions
+from switchboard.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _only_test_rules():
+    """Start from no shipped triggers so each test sees only its own rules."""
+    Trigger.objects.all().delete()
+
+
+@pytest.fixture
+def customer():
+    org = OrganizationFactory(name="Acme", support_level="priority", product_line="saas")
+    return UserFactory(email="cara@acme.test", name="Cara", organization=org)
+
+
+def new_ticket(requester, **kw):
+    return actions.create_ticket(actor=requester, subject="Help", description="Broken", **kw)
+
+
+def test_triggers_run_in_order_and_see_earlier_changes(customer):
+    """A later trigger sees what an earlier one set; each fires once for the event."""
+    Trigger.objects.create(
+        title="Escalate",
+        position=2,
+        events=["ticket.created"],
+        conditions_all=[{"field": "priority", "operator": "is", "value": "urgent"}],
+        actions=[{"type": "add_tags", "value": ["escalated"]}],
+    )
+    Trigger.objects.create(
+        title="Urgent for priority orgs",
+        position=1,
+        events=["ticket.created"],
+        conditions_all=[
+            {"field": "organization.support_level", "operator": "is", "value": "priority"}
+        ],
+        actions=[{"type": "set_field", "field": "priority", "value": "urgent"}],
+    )
+    ticket = new_ticket(customer)
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+    assert ticket.tag_names() == ["escalated"]
+    assert TriggerFiring.objects.filter(ticket=ticket).count() == 2
+
+
+def test_a_trigger_fires_once_per_event(customer):
+    """Running the same event again fires nothing more (the firing record is the guard)."""
+    Trigger.objects.create(
+        title="Tag", events=["ticket.created"], actions=[{"type": "add_tags", "value": "seen"}]
+    )
+    ticket = new_ticket(customer)
+    context = triggers.RuleContext(
+        names=("ticket.created",),
+        key=f"created:{ticket.pk}",
+        at=ticket.created_at,
+        ticket_id=ticket.pk,
+        changes={},
+    )
+    assert triggers.run_triggers(context) == []
+    assert TriggerFiring.objects.filter(ticket=ticket).count() == 1
+
+
+def test_set_field_action_does_not_loop(customer):
+    """A trigger on 'updated' that changes the ticket does not re-run itself."""
+    Trigger.objects.create(
+        title="Bump",
+        events=["ticket.updated"],
+        actions=[{"type": "add_tags", "value": ["touched"]}],
+    )
+    ticket = new_ticket(customer)
+    agent = AgentFactory()
+    actions.update_ticket(ticket=ticket, actor=agent, priority="high")
+    ticket.refresh_from_db()
+    assert ticket.tag_names() == ["touched"]
+    assert TriggerFiring.objects.filter(ticket=ticket).count() == 1
+    actions.update_ticket(ticket=ticket, actor=agent, priority="low")
+    assert TriggerFiring.objects.filter(ticket=ticket).count() == 2
+
+
+def test_status_changed_and_changed_to(customer):
+    Trigger.objects.create(
+        title="Solved notice",
+        events=["ticket.status_changed"],
+        conditions_all=[{"field": "status", "operator": "changed_to", "value": "solved"}],
+        actions=[{"type": "add_tags", "value": ["was_solved"]}],
+    )
+    ticket = new_ticket(customer)
+    agent = AgentFactory()
+    actions.update_ticket(ticket=ticket, actor=agent, status="pending")
+    assert Ticket.objects.get(pk=ticket.pk).tag_names() == []
+    actions.solve_ticket(ticket=ticket, actor=agent, comment="Done")
+    assert "was_solved" in Ticket.objects.get(pk=ticket.pk).tag_names()
+
+
+def test_requester_email_respects_access_and_internal_notes(customer):
+    """Public agent replies reach the requester; internal notes and the reply's author do not;
+    a user who may not view the ticket gets nothing."""
+    outsider = UserFactory(email="eve@elsewhere.test")
+    Trigger.objects.create(
+        title="Reply to requester",
+        events=["ticket.commented"],
+        conditions_all=[{"field": "comment.public", "operator": "is", "value": True}],
+        actions=[
+            {"type": "email_requester", "template": "rules/requester_reply"},
+            {"type": "email_user", "value": outsider.email, "template": "rules/requester_reply"},
+        ],
+    )
+    ticket = new_ticket(customer)
+    agent = AgentFactory(name="Ann Agent")
+    actions.add_comment(ticket=ticket, author=agent, body="secret plan", public=False)
+    assert not Delivery.objects.filter(ticket=ticket).exists()
+    actions.add_comment(ticket=ticket, author=agent, body="Try restarting", public=True)
+    mails = list(Delivery.objects.filter(ticket=ticket))
+    assert [d.recipient for d in mails] == [customer.email]
+    assert "Try restarting" in mails[0].payload["text"]
+    assert "secret plan" not in mails[0].payload["text"]
+    assert f"/portal/tickets/{ticket.pk}/" in mails[0].payload["text"]
+    firing = TriggerFiring.objects.get(ticket=ticket)
+    assert {"action": "email_user", "to": outsider.email} | {
+        "skipped": "recipient may not view the ticket"
+    } in firing.outcome
+    # The requester's own public comment is not mailed back to them.
+    actions.add_comment(ticket=ticket, author=customer, body="Still broken", public=True)
+    assert Delivery.objects.filter(ticket=ticket).count() == 1
+
+
+def test_trigger_validation_on_clean():
+    """clean() refuses a rule the engine could not run, naming the field."""
+    trigger = Trigger(
+        title="Bad",
+        events=["ticket.exploded"],
+        conditions_all=[{"field": "status", "operator": "is", "value": "opened"}],
+        actions=[],
+    )
+    with pytest.raises(ValidationError) as info:
+        trigger.full_clean()
+    assert "events" in info.value.message_dict
+    trigger.events = ["ticket.created"]
+    with pytest.raises(ValidationError) as info:
+        trigger.full_clean()
+    assert "'opened' is not a status" in str(info.value.message_dict["conditions_all"])
+    assert "actions" in info.value.message_dict
+
+
+def _queries_for_new_ticket(customer) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        new_ticket(customer)
+    return len(captured.captured_queries)
+
+
+def test_query_count_does_not_grow_with_the_number_of_triggers(
+    customer, django_assert_max_num_queries
+):
+    """Non-matching triggers cost no queries: 3 or 30 triggers, the same count."""
+    Trigger.objects.create(
+        title="Match", events=["ticket.created"], actions=[{"type": "add_tags", "value": "x"}]
+    )
+
+    def add(n, start):
+        for i in range(start, start + n):
+            Trigger.objects.create(
+                title=f"Other {i}",
+                events=["ticket.created"],
+                conditions_all=[{"field": "status", "operator": "is", "value": "hold"}],
+                actions=[{"type": "add_tags", "value": "y"}],
+            )
+
+    add(2, 0)
+    _queries_for_new_ticket(customer)  # warm caches
+    few = _queries_for_new_ticket(customer)
+    add(28, 2)
+    many = _queries_for_new_ticket(customer)
+    assert many == few
+    with django_assert_max_num_queries(few):
+        new_ticket(customer)
