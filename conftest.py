@@ -148,9 +148,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
     """A fresh browser context (no cookies) on a 1366×800 laptop screen; `page.base` is the app."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 800}, base_url=live_server.url
-    )
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     new_page = context.new_page()
     new_page.base = live_server.url

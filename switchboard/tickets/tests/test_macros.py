@@ -325,8 +325,7 @@ def test_rendering_is_a_single_pass(ada, grace):
         actor=ada,
     )
     assert out == (
-        f"{{{{current_user.email}}}} / {BASE}/tickets/{tricky.pk}/ / Acme Corp / "
-        "/grace@acme.test"
+        f"{{{{current_user.email}}}} / {BASE}/tickets/{tricky.pk}/ / Acme Corp / /grace@acme.test"
     )
 
 
