@@ -197,6 +197,11 @@ def redeliver(delivery: Delivery, *, actor: Any) -> Delivery:
             f"Delivery {locked.pk} is {locked.get_status_display().lower()}: only dead or "
             "delivered ones can be redelivered."
         )
+    if (locked.payload or {}).get("redacted"):
+        raise ValidationFailed(
+            f"Delivery {locked.pk} carried a one-time link and its body was removed after "
+            "sending; ask the person to request a new link instead."
+        )
     now = timezone.now()
     locked.status = DeliveryStatus.PENDING
     locked.dead_reason = ""

@@ -281,6 +281,18 @@ def claim(delivery_id: int, attempt: int, now: datetime) -> Delivery | None:
         return delivery
 
 
+REDACTED_BODY = "(removed from the log after sending: it contained a one-time link)"
+
+
+def _forget_sensitive_body(delivery: Delivery) -> list[str]:
+    """A sensitive email's body leaves the database once it is delivered or dead."""
+    payload = delivery.payload or {}
+    if not payload.get("sensitive") or payload.get("redacted"):
+        return []
+    delivery.payload = {**payload, "text": REDACTED_BODY, "html": "", "redacted": True}
+    return ["payload"]
+
+
 def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, ms: int) -> str:
     """Log the attempt and move the delivery on: delivered, retry later, or dead."""
     from switchboard.notify.delivery_tasks import enqueue_attempt
@@ -305,7 +317,15 @@ def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, 
             delivery.delivered_at = now
             delivery.next_attempt_at = None
             delivery.last_error = ""
-            delivery.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_error"])
+            delivery.save(
+                update_fields=[
+                    "status",
+                    "delivered_at",
+                    "next_attempt_at",
+                    "last_error",
+                    *_forget_sensitive_body(delivery),
+                ]
+            )
             return "delivered"
         if delivery.attempts != attempt:
             return "superseded"  # our lease ran out and a later attempt took over
@@ -321,7 +341,15 @@ def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, 
                     f"gave up after {attempt} attempts (retry window ended "
                     f"{retry_until:%Y-%m-%d %H:%M} UTC); last error: {outcome.error}"
                 )
-            delivery.save(update_fields=["status", "next_attempt_at", "last_error", "dead_reason"])
+            delivery.save(
+                update_fields=[
+                    "status",
+                    "next_attempt_at",
+                    "last_error",
+                    "dead_reason",
+                    *_forget_sensitive_body(delivery),
+                ]
+            )
             logger.warning("delivery %s is dead: %s", delivery.pk, delivery.dead_reason)
             return "dead"
         delay = outcome.retry_after if outcome.retry_after is not None else backoff(attempt)

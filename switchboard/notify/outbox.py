@@ -82,8 +82,12 @@ def queue_email(
     ticket: Ticket | None = None,
     source: str = "",
     headers: dict[str, str] | None = None,
+    sensitive: bool = False,
 ) -> Delivery | None:
     """One email to one address, sent by the worker after this transaction commits.
+
+    `sensitive=True` (sign-in, confirmation and password-reset links): the body is wiped from the
+    delivery log once the message is delivered or dead, so the link is not kept in the database.
 
     With a ticket: `[#<id>]` is added to the subject if absent, a Message-ID naming the ticket,
     In-Reply-To/References = the thread root, Reply-To = SWITCHBOARD_SUPPORT_ADDRESS. Always
@@ -125,6 +129,8 @@ def queue_email(
         "reply_to": reply_to,
         "message_id": mail_headers["Message-ID"],
     }
+    if sensitive:
+        payload["sensitive"] = True
     return _write(
         channel=DeliveryChannel.EMAIL,
         endpoint=None,

@@ -7,14 +7,15 @@ writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -29,6 +30,7 @@ from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import PersonalAccess, Region, Role, User
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
+from switchboard.notify.outbox import queue_email
 from switchboard.tickets import actions as ticket_actions
 from switchboard.tickets import queries as ticket_queries
 from switchboard.tickets.attachments import (
@@ -345,9 +347,20 @@ def check_sensitive(request: HttpRequest) -> HttpResponse:
 
 
 def _email(template: str, to: str, context: dict[str, Any]) -> None:
+    """Queue an account email in the current transaction (sent by the worker within seconds).
+
+    These carry one-time links, so the outbox wipes their bodies from the log once sent."""
     subject = render_to_string(f"portal/email/{template}_subject.txt", context).strip()
     body = render_to_string(f"portal/email/{template}.txt", context)
-    send_mail(subject, body, None, [to])
+    queue_email(
+        to=to,
+        subject=subject,
+        text=body,
+        event=f"account.{template}",
+        idempotency_key=f"portal:{template}:{uuid.uuid4().hex}",
+        source="portal",
+        sensitive=True,
+    )
 
 
 def _absolute(request: HttpRequest, path: str) -> str:
@@ -383,26 +396,29 @@ def register(request: HttpRequest) -> HttpResponse:
         "login_url": _absolute(request, "/login/"),
         "reset_url": _absolute(request, reverse("portal:password_reset")),
     }
-    if existing is not None:
-        _email("already_registered", email, context)
-    else:
-        try:
-            user = account_actions.create_user(
-                actor=None,
-                email=email,
-                name=name,
-                password=form.cleaned_data["password"],
-                is_active=False,
-            )
-        except SwitchboardError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            return render(request, "portal/register.html", {"form": form}, status=422)
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        context["confirm_url"] = _absolute(
-            request, reverse("portal:register_confirm", kwargs={"uidb64": uid, "token": token})
-        )
-        _email("confirm_registration", email, context)
+    try:
+        # The account and its confirmation email commit together, or neither does.
+        with transaction.atomic():
+            if existing is not None:
+                _email("already_registered", email, context)
+            else:
+                user = account_actions.create_user(
+                    actor=None,
+                    email=email,
+                    name=name,
+                    password=form.cleaned_data["password"],
+                    is_active=False,
+                )
+                uid = urlsafe_base64_encode(force_bytes(user.pk))
+                token = default_token_generator.make_token(user)
+                context["confirm_url"] = _absolute(
+                    request,
+                    reverse("portal:register_confirm", kwargs={"uidb64": uid, "token": token}),
+                )
+                _email("confirm_registration", email, context)
+    except SwitchboardError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return render(request, "portal/register.html", {"form": form}, status=422)
     return render(request, "portal/register_done.html", context)
 
 
@@ -423,7 +439,33 @@ def register_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespo
 # --- password reset (Django's views, the portal's templates) ---------------------------------
 
 
+class OutboxPasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, with the email queued through the outbox instead of sent inline: an
+    SMTP outage cannot fail the request, and the link leaves the log once delivered."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = " ".join(render_to_string(subject_template_name, context).split())
+        queue_email(
+            to=to_email,
+            subject=subject,
+            text=render_to_string(email_template_name, context),
+            event="account.password_reset",
+            idempotency_key=f"portal:password_reset:{uuid.uuid4().hex}",
+            source="portal",
+            sensitive=True,
+        )
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
     template_name = "portal/registration/password_reset_form.html"
     email_template_name = "portal/email/password_reset.txt"
     subject_template_name = "portal/email/password_reset_subject.txt"

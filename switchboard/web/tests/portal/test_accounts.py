@@ -9,6 +9,8 @@ from django.core import mail
 from django.test import Client
 
 from switchboard.accounts.models import AccountAuditEvent, User
+from switchboard.notify.delivery import attempt_delivery
+from switchboard.notify.models import Delivery, DeliveryStatus
 from switchboard.web.tests.portal.conftest import PASSWORD, member
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +21,14 @@ GOOD_PASSWORD = "correct horse battery 42"
 def register(client, email: str, **extra):
     data = {"name": "Dana Doe", "email": email, "password": GOOD_PASSWORD, **extra}
     return client.post("/portal/register", data)
+
+
+def sent_mail() -> list:
+    """Account emails go through the outbox: make the queued deliveries' attempts (what the
+    worker's jobs do), then read what was sent."""
+    for delivery in Delivery.objects.filter(status=DeliveryStatus.PENDING):
+        attempt_delivery(delivery.pk, delivery.attempts + 1)
+    return mail.outbox
 
 
 def link_in(message) -> str:
@@ -40,8 +50,8 @@ def test_registration_associates_by_domain_and_says_so(client, org):
     assert AccountAuditEvent.objects.filter(user=user, field="organization_id").exists()
     # not usable before the address is confirmed
     assert not Client().login(email="dana@acme.test", password=GOOD_PASSWORD)
-    assert len(mail.outbox) == 1
-    confirm = client.get(link_in(mail.outbox[0]))
+    assert len(sent_mail()) == 1
+    confirm = client.get(link_in(sent_mail()[0]))
     assert confirm.status_code == 302 and confirm["Location"] == "/portal/"
     user.refresh_from_db()
     assert user.is_active
@@ -74,7 +84,7 @@ def test_registering_a_known_address_looks_the_same_and_sends_an_email(client, o
     assert User.objects.filter(email="alice@acme.test").count() == 1
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)  # untouched
-    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    subjects = {m.to[0]: m.subject for m in sent_mail()}
     assert subjects["alice@acme.test"] == "Your support account already exists"
     assert subjects["zed@acme.test"] == "Confirm your support account"
 
@@ -96,7 +106,7 @@ def test_bad_registration_input_is_refused_with_a_message(client, org, overrides
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not User.objects.filter(email="dana@acme.test").exists()
-    assert mail.outbox == []
+    assert sent_mail() == []
 
 
 def test_registration_is_rate_limited_per_address(client, org, settings):
@@ -117,7 +127,7 @@ def test_registration_needs_csrf(org):
 
 def test_a_tampered_confirmation_link_is_refused(client, org):
     register(client, "dana@acme.test")
-    link = link_in(mail.outbox[0])
+    link = link_in(sent_mail()[0])
     response = client.get(link[:-3] + "xyz/")
     assert response.status_code == 400
     assert not User.objects.get(email="dana@acme.test").is_active
@@ -133,8 +143,8 @@ def test_password_reset_by_email(client, alice):
     response = client.post("/portal/password-reset/", {"email": "alice@acme.test"})
     assert response.status_code == 302
     assert response["Location"] == "/portal/password-reset/sent/"
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["alice@acme.test"]
-    link = link_in(mail.outbox[0])
+    assert len(sent_mail()) == 1 and sent_mail()[0].to == ["alice@acme.test"]
+    link = link_in(sent_mail()[0])
     form = client.get(link, follow=True)  # Django swaps the token for a session-held one
     assert "Choose a new password" in form.content.decode()
     new = "brand new password 77"
@@ -149,7 +159,7 @@ def test_password_reset_for_an_unknown_address_looks_the_same(client, db):
     response = client.post("/portal/password-reset/", {"email": "nobody@acme.test"})
     assert response.status_code == 302
     assert response["Location"] == "/portal/password-reset/sent/"
-    assert mail.outbox == []
+    assert sent_mail() == []
 
 
 def test_password_reset_is_rate_limited(client, alice, settings):
@@ -157,7 +167,7 @@ def test_password_reset_is_rate_limited(client, alice, settings):
     client.post("/portal/password-reset/", {"email": "alice@acme.test"})
     second = client.post("/portal/password-reset/", {"email": "alice@acme.test"})
     assert second.status_code == 429
-    assert len(mail.outbox) == 1
+    assert len(sent_mail()) == 1
 
 
 # --- support contacts --------------------------------------------------------------------------
@@ -292,3 +302,32 @@ def test_contacts_page_runs_a_fixed_number_of_queries(client_for, sold_to, org):
     for i in range(30):
         member(org, f"many{i}@acme.test")
     assert count() == small
+
+
+def test_account_links_leave_the_delivery_log_once_sent(client, org):
+    """The confirmation email is queued with the account (one transaction) and, once delivered,
+    its one-time link is no longer stored; it cannot be redelivered from the log."""
+    from switchboard.accounts.tests.factories import AdminFactory
+    from switchboard.core.errors import ValidationFailed
+    from switchboard.notify.actions_endpoints import redeliver
+
+    register(client, "erin@acme.test")
+    delivery = Delivery.objects.get(recipient="erin@acme.test")
+    assert delivery.event == "account.confirm_registration"
+    link = link_in(sent_mail()[0])
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert link not in str(delivery.payload)
+    assert delivery.payload["redacted"] is True
+    with pytest.raises(ValidationFailed, match="one-time link"):
+        redeliver(delivery, actor=AdminFactory())
+
+
+def test_password_reset_survives_an_smtp_outage(client, alice, settings):
+    """With the mail server down the reset request still answers 302 (queued, retried later)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on discard
+    response = client.post("/portal/password-reset/", {"email": alice.email})
+    assert response.status_code == 302
+    delivery = Delivery.objects.get(recipient=alice.email)
+    assert delivery.event == "account.password_reset" and delivery.status == DeliveryStatus.PENDING
