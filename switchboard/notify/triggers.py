@@ -25,6 +25,7 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import SwitchboardError
+from switchboard.core.seeding import is_seeding
 from switchboard.notify import conditions
 from switchboard.notify.actions_rules import (
     EMAIL_ACTIONS,
@@ -188,7 +189,7 @@ def event_key(event: TicketEvent) -> str:
 
 def on_ticket_event(event: TicketEvent) -> None:
     """Ticket event listener (order 100)."""
-    if rules_are_applying():
+    if rules_are_applying() or is_seeding():
         return
     if event.kind == EventKind.UPDATED and not event.changes:
         return
@@ -208,6 +209,8 @@ def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
     """SLA hook listener: "warning" / "breach" become the sla.warning / sla.breach events."""
     from switchboard.sla.models import ClockEvent
 
+    if is_seeding():
+        return
     thresholds: list[int] = []
     if kind == "warning":
         latest = (

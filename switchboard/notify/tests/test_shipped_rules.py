@@ -146,3 +146,21 @@ def test_premium_breach_warning_goes_to_chat_exactly_once(http_receiver):
     texts = [r.json()["text"] for r in http_receiver.requests]
     assert len(texts) == 1
     assert f"#{hot.pk}" in texts[0] and "Umbrella" in texts[0] and "breaches in 119 min" in texts[0]
+
+
+def test_seeding_demo_data_notifies_nobody():
+    """`seed_demo` loads 200 tickets of history: no requester receipt, no TAM email is queued;
+    a ticket created afterwards notifies as usual."""
+    from django.core.management import call_command
+
+    from switchboard.accounts.models import User
+    from switchboard.notify.models import Delivery
+    from switchboard.tickets.actions import create_ticket
+
+    call_command("seed_demo")
+    assert Delivery.objects.count() == 0
+    customer = User.objects.get(email="customer@acme.test")
+    create_ticket(
+        actor=customer, subject="After the demo", description="Live now", requester=customer
+    )
+    assert Delivery.objects.filter(event="ticket.created").exists()
