@@ -18,6 +18,7 @@ import smtplib
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,6 +263,27 @@ def send(delivery: Delivery) -> Outcome:
     return post(delivery, endpoint)
 
 
+# --- outcome listeners -----------------------------------------------------------------------
+
+# source prefix -> callbacks(delivery, status) run in `record`'s transaction when a delivery ends
+# ("delivered" or "dead"); on-call uses it to mark its notification failed when the email dies.
+_outcome_listeners: dict[str, list[Callable[[Delivery, str], None]]] = {}
+
+
+def on_outcome(source_prefix: str, callback: Callable[[Delivery, str], None]) -> None:
+    """Call `callback(delivery, status)` when a delivery with a source under the prefix ends."""
+    callbacks = _outcome_listeners.setdefault(source_prefix, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+def _notify_outcome(delivery: Delivery) -> None:
+    for prefix, callbacks in _outcome_listeners.items():
+        if delivery.source.startswith(prefix):
+            for callback in callbacks:
+                callback(delivery, delivery.status)
+
+
 # --- claim, attempt, record ------------------------------------------------------------------
 
 
@@ -326,6 +348,7 @@ def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, 
                     *_forget_sensitive_body(delivery),
                 ]
             )
+            _notify_outcome(delivery)
             return "delivered"
         if delivery.attempts != attempt:
             return "superseded"  # our lease ran out and a later attempt took over
@@ -351,6 +374,7 @@ def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, 
                 ]
             )
             logger.warning("delivery %s is dead: %s", delivery.pk, delivery.dead_reason)
+            _notify_outcome(delivery)
             return "dead"
         delay = outcome.retry_after if outcome.retry_after is not None else backoff(attempt)
         retry_at = min(now + timedelta(seconds=delay), retry_until)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
-from switchboard.oncall import escalation, rotation
+from switchboard.oncall import delivery, escalation, rotation
 from switchboard.oncall.escalation import log
 from switchboard.oncall.models import (
     Incident,
@@ -274,7 +274,7 @@ def acknowledge_incident(
     incident.next_escalation_at = None
     minutes = incident.policy_snapshot.get("ack_timeout_minutes")
     incident.ack_timeout_at = now + timedelta(minutes=minutes) if minutes else None
-    cancelled = escalation.cancel_pending(incident)
+    cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
     log(
         incident,
         LogKind.ACKNOWLEDGE,
@@ -301,7 +301,7 @@ def resolve_incident(
     incident.resolved_by = user
     incident.next_escalation_at = None
     incident.ack_timeout_at = None
-    cancelled = escalation.cancel_pending(incident)
+    cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
     log(
         incident,
         LogKind.RESOLVE,

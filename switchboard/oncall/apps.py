@@ -7,9 +7,12 @@ class OncallConfig(AppConfig):
     verbose_name = "On-call: schedules, escalation, incidents"
 
     def ready(self) -> None:
-        from switchboard.oncall import escalation, helpdesk, tasks  # noqa: F401
+        from switchboard.notify import delivery as outbox_delivery
+        from switchboard.oncall import delivery, escalation, helpdesk, tasks  # noqa: F401
         from switchboard.tickets import events
 
         # After the SLA clocks (10): urgent priority-support tickets page the emergency service.
         events.listen(helpdesk.on_ticket_event, order=50)
         escalation.register_sweeps()
+        # Email pages go through the notify outbox: a dead delivery marks its notification failed.
+        outbox_delivery.on_outcome(delivery.SOURCE_PREFIX, delivery.on_delivery_outcome)
