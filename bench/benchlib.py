@@ -1,0 +1,61 @@
+"""Helpers shared by the HTTP benchmarks (bench_api.py, bench_web.py): a scratch PostgreSQL
+database, a free port, waiting for a server, and reading wrk's latency figures."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import psycopg
+from psycopg import sql
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def drop_db(name: str) -> None:
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def recreate_db(name: str) -> str:
+    """An empty database `name` (dropped first if left over); returns its URL."""
+    drop_db(name)
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return f"{PG_URL}/{name}"
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    """Return once `url` answers below 500; exit the benchmark if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    sys.exit(f"server at {url} did not come up")
+
+
+def wrk_ms(value: str) -> float:
+    """wrk's "1.23ms" / "850.00us" / "1.02s" in milliseconds."""
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
