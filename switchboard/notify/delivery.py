@@ -1,4 +1,7 @@
-"""Send one delivery attempt: claim the row, send (SMTP or a signed POST), record the outcome.
+"""Send one delivery attempt: claim the row, send (SMTP or a POST), record the outcome.
+
+POSTs to an Endpoint are signed with its secret; raw-URL deliveries (`outbox.queue_url`, e.g.
+on-call chat webhooks) have no secret and are sent unsigned, with the same other headers.
 
 A claim is a short transaction: the row is locked (`SELECT ... FOR UPDATE SKIP LOCKED`), its
 attempt counter moves to this attempt's number and `next_attempt_at` to now + the lease. Only the
@@ -96,14 +99,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def webhook_headers(delivery: Delivery, endpoint: Endpoint, body: bytes) -> dict[str, str]:
+def unsigned_headers(delivery: Delivery) -> dict[str, str]:
+    """Every POST's headers; a raw-URL delivery (no endpoint, no secret) gets just these."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        signing.SIGNATURE_HEADER: signing.sign(endpoint, body),
         "X-Switchboard-Event": delivery.event,
         "X-Switchboard-Delivery": str(delivery.pk),
         "Idempotency-Key": delivery.idempotency_key,
+    }
+
+
+def webhook_headers(delivery: Delivery, endpoint: Endpoint, body: bytes) -> dict[str, str]:
+    return {
+        **unsigned_headers(delivery),
+        signing.SIGNATURE_HEADER: signing.sign(endpoint, body),
     }
 
 
@@ -112,11 +122,21 @@ def body_bytes(delivery: Delivery) -> bytes:
 
 
 def post(delivery: Delivery, endpoint: Endpoint) -> Outcome:
-    if not endpoint.url.startswith(("http://", "https://")):
-        return Outcome(False, error=f"not an http(s) URL: {endpoint.url!r}", permanent=True)
+    """A signed POST to the endpoint."""
     body = body_bytes(delivery)
+    return _post(endpoint.url, body, webhook_headers(delivery, endpoint, body))
+
+
+def post_url(delivery: Delivery) -> Outcome:
+    """An unsigned POST to the delivery's own URL (`outbox.queue_url`)."""
+    return _post(delivery.recipient, body_bytes(delivery), unsigned_headers(delivery))
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    if not url.startswith(("http://", "https://")):
+        return Outcome(False, error=f"not an http(s) URL: {url!r}", permanent=True)
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        endpoint.url, data=body, headers=webhook_headers(delivery, endpoint, body), method="POST"
+        url, data=body, headers=headers, method="POST"
     )
     try:
         with _opener.open(request, timeout=HTTP_TIMEOUT) as response:
@@ -251,6 +271,8 @@ def _text(value: bytes | str) -> str:
 def send(delivery: Delivery) -> Outcome:
     if delivery.channel == DeliveryChannel.EMAIL:
         return send_mail(delivery)
+    if delivery.raw_url:
+        return post_url(delivery)
     endpoint = Endpoint.objects.filter(pk=delivery.endpoint_id).first()
     if endpoint is None:
         return Outcome(False, error="the endpoint was deleted", permanent=True)
@@ -266,7 +288,7 @@ def send(delivery: Delivery) -> Outcome:
 # --- outcome listeners -----------------------------------------------------------------------
 
 # source prefix -> callbacks(delivery, status) run in `record`'s transaction when a delivery ends
-# ("delivered" or "dead"); on-call uses it to mark its notification failed when the email dies.
+# ("delivered" or "dead"); on-call uses it to mark its notification failed when the page dies.
 _outcome_listeners: dict[str, list[Callable[[Delivery, str], None]]] = {}
 
 

@@ -58,6 +58,9 @@ class Delivery(models.Model):
         Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
     recipient = models.CharField(max_length=500, help_text="Email address or URL, as sent.")
+    # A POST to `recipient` itself, not to a managed Endpoint (on-call chat webhooks): unsigned,
+    # and `endpoint` is empty by design, not because the endpoint was deleted.
+    raw_url = models.BooleanField(default=False)
     event = models.CharField(max_length=60, help_text="e.g. ticket.created, sla.warning")
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

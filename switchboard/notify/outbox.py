@@ -1,8 +1,8 @@
 """The outbox: every email, webhook and chat message Switchboard sends is queued here.
 
-`queue_email` / `queue_endpoint` write a Delivery row and its send job in the caller's
-transaction (rolled back with it), once per idempotency key. The worker sends it within seconds,
-signs it, retries it with backoff and logs every attempt (notify/delivery.py).
+`queue_email` / `queue_endpoint` / `queue_url` write a Delivery row and its send job in the
+caller's transaction (rolled back with it), once per idempotency key. The worker sends it within
+seconds, signs it (endpoints), retries it with backoff and logs every attempt (notify/delivery.py).
 """
 
 from __future__ import annotations
@@ -180,27 +180,9 @@ def queue_endpoint_unfiltered(
     source: str = "",
 ) -> Delivery | None:
     """`queue_endpoint` without the active/event filter (the admin's "send test event")."""
-    _check_common(event, idempotency_key)
-    if not isinstance(payload, dict):
-        raise ValidationFailed("The payload must be a JSON object.", field="payload")
-    data = _jsonable(payload)
-    if endpoint.kind == EndpointKind.CHAT:
-        if not isinstance(data.get("text"), str) or not data["text"].strip():
-            raise ValidationFailed(
-                'A chat message needs a "text" (Slack incoming-webhook body).', field="payload"
-            )
-        if "blocks" in data and not isinstance(data["blocks"], list):
-            raise ValidationFailed('"blocks" must be a list.', field="payload")
-        body = data
-        channel = DeliveryChannel.CHAT
-    else:
-        body = {
-            "event": event,
-            "idempotency_key": idempotency_key,
-            "created_at": timezone.now().isoformat(),
-            "data": data,
-        }
-        channel = DeliveryChannel.WEBHOOK
+    chat = endpoint.kind == EndpointKind.CHAT
+    channel = DeliveryChannel.CHAT if chat else DeliveryChannel.WEBHOOK
+    body = _http_body(channel, event, payload, idempotency_key)
     return _write(
         channel=channel,
         endpoint=endpoint,
@@ -210,6 +192,44 @@ def queue_endpoint_unfiltered(
         source=source,
         idempotency_key=idempotency_key,
         payload=body,
+    )
+
+
+def queue_url(
+    *,
+    url: str,
+    channel: str = DeliveryChannel.CHAT,
+    event: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    ticket: Ticket | None = None,
+    source: str = "",
+) -> Delivery | None:
+    """One POST to a raw http(s) URL that is not a managed Endpoint (on-call chat webhooks).
+
+    The URL is checked like an endpoint's; the body is built as for an endpoint of that kind
+    ("chat": `payload` as is; "webhook": the event envelope). There is no per-endpoint secret, so
+    the POST is unsigned: it carries Idempotency-Key, X-Switchboard-Delivery and
+    X-Switchboard-Event. Returns None, writing nothing, when the key exists.
+    """
+    from switchboard.notify.actions_endpoints import validate_url  # it imports this module
+
+    if channel not in (DeliveryChannel.CHAT, DeliveryChannel.WEBHOOK):
+        raise ValidationFailed(
+            f"A URL delivery is a chat or webhook POST, not {channel!r}.", field="channel"
+        )
+    url = validate_url(url)
+    body = _http_body(channel, event, payload, idempotency_key)
+    return _write(
+        channel=channel,
+        endpoint=None,
+        recipient=url,
+        event=event,
+        ticket=ticket,
+        source=source,
+        idempotency_key=idempotency_key,
+        payload=body,
+        raw_url=True,
     )
 
 
@@ -235,6 +255,30 @@ def _check_common(event: str, idempotency_key: str) -> None:
         )
 
 
+def _http_body(
+    channel: str, event: str, payload: dict[str, Any], idempotency_key: str
+) -> dict[str, Any]:
+    """What a chat or webhook POST carries: a Slack-style body as is, or the event envelope."""
+    _check_common(event, idempotency_key)
+    if not isinstance(payload, dict):
+        raise ValidationFailed("The payload must be a JSON object.", field="payload")
+    data = _jsonable(payload)
+    if channel == DeliveryChannel.CHAT:
+        if not isinstance(data.get("text"), str) or not data["text"].strip():
+            raise ValidationFailed(
+                'A chat message needs a "text" (Slack incoming-webhook body).', field="payload"
+            )
+        if "blocks" in data and not isinstance(data["blocks"], list):
+            raise ValidationFailed('"blocks" must be a list.', field="payload")
+        return data
+    return {
+        "event": event,
+        "idempotency_key": idempotency_key,
+        "created_at": timezone.now().isoformat(),
+        "data": data,
+    }
+
+
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     """Dates, decimals and UUIDs as strings: what is stored is exactly what will be sent."""
     try:
@@ -255,6 +299,7 @@ def _write(
     source: str,
     idempotency_key: str,
     payload: dict[str, Any],
+    raw_url: bool = False,
 ) -> Delivery | None:
     from switchboard.notify import delivery_tasks
 
@@ -268,6 +313,7 @@ def _write(
             delivery = Delivery.objects.create(
                 channel=channel,
                 endpoint=endpoint,
+                raw_url=raw_url,
                 recipient=recipient[:500],
                 event=event,
                 ticket=ticket,

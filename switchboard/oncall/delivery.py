@@ -1,20 +1,19 @@
-"""Send one notification: emails are handed to the notify outbox, chat webhooks are POSTed here.
+"""Send one notification: email pages and chat posts are handed to the notify outbox.
 
 The notification row is locked while it is handled and marked in the same transaction, so two
-workers never both handle it. An email page is queued with `notify.outbox.queue_email` (source
-`oncall:notification:<id>`, idempotency key `oncall:<notification key>`) in that transaction and
-marked sent ("handed to the outbox"); the outbox sends, retries for its retry window and logs
-every attempt in the admin delivery log, and `on_delivery_outcome` marks the notification failed
-(and logs `notify_failed`) if the delivery dies. Chat webhooks are raw URLs on the contact method
-or service (not notify endpoints), so they are POSTed here, retried by the job layer; a crash
-after sending and before commit can repeat one, which the `Idempotency-Key` header (the
-notification's unique key) lets a chat receiver drop.
+workers never both handle it. An email is queued with `notify.outbox.queue_email`, a chat post
+(a raw webhook URL on the contact method or service, not a notify endpoint) with
+`notify.outbox.queue_url`, both with source `oncall:notification:<id>` and idempotency key
+`oncall:<notification key>`, in that transaction, and the notification is marked sent ("handed
+to the outbox"). The outbox sends, retries for its retry window and logs every attempt in the
+admin delivery log (chat POSTs are unsigned and carry that key as `Idempotency-Key`, so a
+receiver can drop a repeat), and `on_delivery_outcome` marks the notification failed (and logs
+`notify_failed`) if the delivery dies.
 """
 
 from __future__ import annotations
 
-import json
-import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ from django.utils import timezone
 
 from switchboard.core.errors import ValidationFailed
 from switchboard.notify import outbox
-from switchboard.notify.models import Delivery, DeliveryStatus
+from switchboard.notify.models import Delivery, DeliveryChannel, DeliveryStatus
 from switchboard.oncall.escalation import log
 from switchboard.oncall.models import (
     IncidentStatus,
@@ -36,10 +35,10 @@ from switchboard.oncall.models import (
 )
 from switchboard.oncall.tokens import sign_incident_link
 
-MAX_ATTEMPTS = 6
-CHAT_TIMEOUT = 10
+MAX_ATTEMPTS = 6  # of the on-call job (a crash before hand-off); sending is the outbox's
 SOURCE_PREFIX = "oncall:notification:"
-EMAIL_EVENT = "oncall.page"
+EMAIL_EVENT = "oncall.page"  # a page (email or direct chat) to a person
+CHANNEL_ALERT_EVENT = "oncall.channel_alert"  # a service's chat channel told of a new incident
 
 
 def action_url(notification: Notification, action: str) -> str:
@@ -77,23 +76,8 @@ def _message(notification: Notification) -> tuple[str, str, dict[str, Any]]:
     return subject, "\n".join(lines) + "\n", payload
 
 
-def _post_chat(url: str, payload: dict[str, Any], key: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"chat webhook must be an http(s) URL, got {url!r}")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=CHAT_TIMEOUT) as response:  # noqa: S310
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"chat webhook answered {response.status}")
-
-
 def deliver(*, notification_id: int) -> str:
     """Send the notification unless it was sent, cancelled, or its incident moved on."""
-    error: Exception | None = None
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -115,45 +99,13 @@ def deliver(*, notification_id: int) -> str:
         subject, body, payload = _message(notification)
         if notification.channel == NotificationChannel.EMAIL:
             return _queue_email(notification, subject, body, now)
-        try:
-            _post_chat(notification.address, payload, notification.idempotency_key)
-        except Exception as exc:
-            error = exc
-            notification.attempts = F("attempts") + 1
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            notification.save(update_fields=["attempts", "last_error"])
-            notification.refresh_from_db(fields=["attempts"])
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-                notification.save(update_fields=["status"])
-            log(
-                incident,
-                LogKind.NOTIFY_FAILED,
-                now,
-                notification.last_error,
-                user=notification.user,
-                notification=notification.pk,
-            )
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = now
-            notification.attempts = F("attempts") + 1
-            notification.save(update_fields=["status", "sent_at", "attempts"])
-            log(
-                incident,
-                LogKind.NOTIFIED,
-                now,
-                f"{notification.channel} to {notification.address}",
-                user=notification.user,
-                notification=notification.pk,
-            )
-            return "sent"
-    raise error  # committed the attempt; the job layer retries with backoff
+        return _queue_chat(notification, payload, now)
 
 
 def cancel_queued_pages(incident_id: int) -> int:
-    """Acknowledged or resolved: email pages of this incident that the outbox has not started
-    sending are cancelled (one already being sent goes out; its receiver sees a stale page)."""
+    """Acknowledged or resolved: pages (email or direct chat) of this incident that the outbox
+    has not started sending are cancelled (one already being sent goes out; its receiver sees a
+    stale page). Channel alerts are not pages and are left alone."""
     handed_off = Notification.objects.filter(
         incident_id=incident_id, status=NotificationStatus.SENT
     ).exclude(channel=NotificationChannel.CHAT_CHANNEL)
@@ -171,18 +123,51 @@ def outbox_key(notification: Notification) -> str:
 
 def _queue_email(notification: Notification, subject: str, body: str, now: datetime) -> str:
     """Hand an email page to the outbox (caller's transaction, row locked); "sent" or "failed"."""
-    incident = notification.incident
-    key = outbox_key(notification)
-    try:
-        delivery = outbox.queue_email(
+    return _hand_off(
+        notification,
+        now,
+        lambda key, source: outbox.queue_email(
             to=notification.address,
             subject=subject,
             text=body,
             event=EMAIL_EVENT,
             idempotency_key=key,
-            source=f"{SOURCE_PREFIX}{notification.pk}",
-        )
-    except ValidationFailed as exc:  # e.g. a contact method that is not an email address
+            source=source,
+        ),
+    )
+
+
+def _queue_chat(notification: Notification, payload: dict[str, Any], now: datetime) -> str:
+    """Hand a chat post (page or channel alert) to the outbox as an unsigned POST to its raw
+    webhook URL (caller's transaction, row locked); "sent" or "failed"."""
+    return _hand_off(
+        notification,
+        now,
+        lambda key, source: outbox.queue_url(
+            url=notification.address,
+            channel=DeliveryChannel.CHAT,
+            event=(
+                CHANNEL_ALERT_EVENT
+                if notification.channel == NotificationChannel.CHAT_CHANNEL
+                else EMAIL_EVENT
+            ),
+            payload=payload,
+            idempotency_key=key,
+            source=source,
+        ),
+    )
+
+
+def _hand_off(
+    notification: Notification,
+    now: datetime,
+    queue: Callable[[str, str], Delivery | None],
+) -> str:
+    incident = notification.incident
+    key = outbox_key(notification)
+    try:
+        delivery = queue(key, f"{SOURCE_PREFIX}{notification.pk}")
+    except ValidationFailed as exc:  # e.g. an email address or a URL that is not one
         notification.status = NotificationStatus.FAILED
         notification.attempts = F("attempts") + 1
         notification.last_error = str(exc)[:2000]
@@ -207,7 +192,8 @@ def _queue_email(notification: Notification, subject: str, body: str, now: datet
         incident,
         LogKind.NOTIFIED,
         now,
-        f"email to {notification.address} (handed to the outbox, delivery {delivery_id})",
+        f"{notification.channel} to {notification.address} "
+        f"(handed to the outbox, delivery {delivery_id})",
         user=notification.user,
         notification=notification.pk,
         delivery=delivery_id,
@@ -216,8 +202,9 @@ def _queue_email(notification: Notification, subject: str, body: str, now: datet
 
 
 def on_delivery_outcome(delivery: Delivery, status: str) -> None:
-    """Outbox listener (in the outbox's transaction): a dead email page marks its notification
-    failed and logs `notify_failed`; one redelivered from the admin afterwards marks it sent."""
+    """Outbox listener (in the outbox's transaction): a dead email or chat post marks its
+    notification failed and logs `notify_failed`; one redelivered from the admin afterwards marks
+    it sent."""
     try:
         notification_id = int(delivery.source.removeprefix(SOURCE_PREFIX))
     except ValueError:
@@ -239,7 +226,8 @@ def on_delivery_outcome(delivery: Delivery, status: str) -> None:
             notification.incident,
             LogKind.NOTIFY_FAILED,
             now,
-            f"email to {notification.address} not delivered: {notification.last_error}",
+            f"{notification.channel} to {notification.address} not delivered: "
+            f"{notification.last_error}",
             user=notification.user,
             notification=notification.pk,
             delivery=delivery.pk,
@@ -252,7 +240,8 @@ def on_delivery_outcome(delivery: Delivery, status: str) -> None:
             notification.incident,
             LogKind.NOTIFIED,
             now,
-            f"email to {notification.address} (redelivered, delivery {delivery.pk})",
+            f"{notification.channel} to {notification.address} (redelivered, delivery "
+            f"{delivery.pk})",
             user=notification.user,
             notification=notification.pk,
             delivery=delivery.pk,

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from switchboard.notify.models import Delivery, DeliveryStatus
 from switchboard.oncall import actions
 from switchboard.oncall.models import (
     ContactMethod,
@@ -67,11 +68,17 @@ def test_two_workers_send_each_notification_of_100_incidents_exactly_once(spawn,
         wait_for(
             lambda: not Notification.objects.exclude(status=NotificationStatus.SENT).exists(),
             180,
-            "every notification to be sent",
+            "every notification to be handed to the outbox",
+        )
+        wait_for(
+            lambda: Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 1000,
+            180,
+            "every outbox delivery to be delivered",
         )
         time.sleep(1)  # anything sent twice would arrive now
 
     assert Notification.objects.count() == 1000
+    assert Delivery.objects.count() == 1000  # one outbox delivery per notification
     counts = Counter(receiver.keys)
     assert len(counts) == 1000 and set(counts.values()) == {1}
     assert len(receiver.posts) == 1000
