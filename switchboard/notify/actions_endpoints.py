@@ -57,7 +57,8 @@ def validate_url(url: str) -> str:
         raise ValidationFailed("The URL has no host name.", field="url")
     if parts.username is not None or parts.password is not None:
         raise ValidationFailed(
-            "Put no user name or password in the URL: receivers verify the signature instead.",
+            "Put no user name or password in the URL: it would be stored and logged in clear "
+            "(endpoint receivers verify the X-Switchboard-Signature header instead).",
             field="url",
         )
     if parts.fragment:
