@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from benchlib import PG_URL, drop_db, free_port, recreate_db, wait_http, wrk_ms
+from benchlib import PG_URL, drop_db, free_port, parse_wrk, recreate_db, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "switchboard_bench_web"
@@ -109,18 +109,7 @@ def wrk(url: str, cookie: str, *, duration: int, connections: int, threads: int)
             url,
         ]
     )
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = wrk_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = wrk_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    errors = int(non2xx.group(1)) if non2xx else 0
-    if socket_errors:
-        errors += sum(int(g) for g in socket_errors.groups())
-    return {"rps": rps, "p50": p50, "p99": p99, "requests": total, "errors": errors, "raw": out}
+    return parse_wrk(out)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
