@@ -1,7 +1,14 @@
 """Who sees and who comments on a ticket: the one place that decides.
 
-Every path (web views, the API, email intake, notifications) asks `can_view` / `can_comment`
-/ `require`, or filters lists with `visible_tickets_q`; nothing else encodes these rules.
+Every path (web views, the API, email intake, notifications, search, views) asks `can_view` /
+`can_comment` / `require`, or filters lists with `visible_tickets` (the same rule as a queryset
+filter; a test runs the hand-written matrix against both forms); nothing else encodes these rules.
+What of a visible ticket a viewer sees (internal notes, hidden fields, tags, org notes) is
+`tickets.projection`.
+
+Who acts: a `User`, or `SYSTEM` — Switchboard itself (triggers, time rules, email intake,
+sign-up, demo data) — which has agent rights. `None` is never an actor: it means nobody, and
+`is_agent(None)` is False everywhere.
 
 Rules (DOMAIN.md §1): agents and admins see and comment on everything. An end-user always sees
 and comments on tickets they requested, and on tickets they are CC'd on. For other tickets of
@@ -18,9 +25,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from switchboard.core.errors import NotFound
+
+STAFF_ROLES = frozenset({"agent", "admin", "system"})
+
+
+class SystemActor:
+    """Switchboard itself, acting without a person: has agent rights, is stored as no user."""
+
+    pk = None
+    id = None
+    role = "system"
+    is_active = True
+    is_authenticated = False
+    is_agent = True
+    email = ""
+    name = "Switchboard"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
 
 # (can view all org tickets, can comment on all org tickets)
 _ORG_LEVEL: dict[str, tuple[bool, bool]] = {
@@ -66,12 +94,21 @@ def org_wide_rights(viewer: Viewer) -> tuple[bool, bool]:
     return _ORG_LEVEL.get(viewer.org_sharing or "own", (False, False))
 
 
+def is_staff_viewer(viewer: Viewer) -> bool:
+    """Agents, admins and the system: they see and comment on everything, internal included."""
+    return (
+        viewer.is_active
+        and viewer.role in STAFF_ROLES
+        and (viewer.id is not None or viewer.role == "system")
+    )
+
+
 def decide(viewer: Viewer, ticket: TicketFacts, action: Action) -> bool:
     """The whole rule, on plain values (tested as a full matrix)."""
-    if not viewer.is_active or viewer.id is None:
-        return False
-    if viewer.role in ("agent", "admin"):
+    if is_staff_viewer(viewer):
         return True
+    if not viewer.is_active or viewer.id is None or viewer.role != "end_user":
+        return False
     if ticket.requester_id == viewer.id or viewer.id in ticket.cc_ids:
         return True
     if viewer.organization_id is None or ticket.organization_id != viewer.organization_id:
@@ -80,7 +117,15 @@ def decide(viewer: Viewer, ticket: TicketFacts, action: Action) -> bool:
     return view if action is Action.VIEW else comment
 
 
+SYSTEM_VIEWER = Viewer(
+    id=None, role="system", organization_id=None, personal="inherit", org_sharing=None
+)
+
+
 def viewer_for(user: Any) -> Viewer:
+    """The plain-value viewer of a User, of `SYSTEM`, or of nobody (None, anonymous)."""
+    if user is SYSTEM:
+        return SYSTEM_VIEWER
     if user is None or not getattr(user, "is_authenticated", False):
         return Viewer(
             id=None, role="anonymous", organization_id=None, personal="own", org_sharing=None
@@ -125,23 +170,39 @@ def require(user: Any, ticket: Any, action: Action | str) -> None:
         raise NotFound()
 
 
-def is_agent(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_agent)
+def is_agent(actor: Any) -> bool:
+    """The one role helper: whether `actor` acts with agent rights — an active agent or admin,
+    or `SYSTEM`. None and anonymous users are nobody (False)."""
+    if actor is SYSTEM:
+        return True
+    return bool(
+        getattr(actor, "is_authenticated", False)
+        and actor.is_active
+        and actor.role in ("agent", "admin")
+    )
 
 
-def visible_tickets_q(user: Any, *, action: Action = Action.VIEW, cc_field: str = "ccs") -> Q:
-    """A filter for Ticket querysets matching exactly the tickets `decide` allows.
+def person(actor: Any) -> Any:
+    """The User to store as author/actor: None for `SYSTEM` (rows record "no person")."""
+    return None if actor is SYSTEM else actor
 
-    `cc_field` names the ticket's many-to-many of CC'd users.
-    """
+
+def visible_tickets(
+    user: Any, tickets: QuerySet[Any], *, action: Action = Action.VIEW
+) -> QuerySet[Any]:
+    """`tickets` narrowed to those `decide` allows `user` to `action`: the queryset form of the
+    rule, for lists and search. `tickets` is a Ticket queryset (its model has `requester`,
+    `organization` and the `ccs` many-to-many); a CC is matched with EXISTS, so no row repeats."""
     viewer = viewer_for(user)
-    if not viewer.is_active or viewer.id is None:
-        return Q(pk__in=[])
-    if viewer.role in ("agent", "admin"):
-        return Q()
-    q = Q(requester_id=viewer.id) | Q(**{f"{cc_field}__id": viewer.id})
+    if is_staff_viewer(viewer):
+        return tickets
+    if not viewer.is_active or viewer.id is None or viewer.role != "end_user":
+        return tickets.none()
+    through = tickets.model.ccs.through
+    cc = through.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.id)
+    q = Q(requester_id=viewer.id) | Q(Exists(cc))
     if viewer.organization_id is not None:
         view, comment = org_wide_rights(viewer)
         if (view and action is Action.VIEW) or (comment and action is Action.COMMENT):
             q |= Q(organization_id=viewer.organization_id)
-    return q
+    return tickets.filter(q)

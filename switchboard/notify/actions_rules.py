@@ -5,12 +5,20 @@ An action is a JSON object with a ``type``:
 - ``{"type": "set_field", "field": "priority", "value": "high"}`` — status, priority, type,
   product_line, region (choices), group (a group name) or assignee (an agent's email);
 - ``{"type": "add_tags" | "remove_tags", "value": ["tag", ...]}``;
-- ``{"type": "email_requester" | "email_tam", "template": ..., "subject": ...}``,
+- ``{"type": "email_requester" | "email_ccs" | "email_tam", "template": ..., "subject": ...}``
+  (``email_ccs``: each active CC of the ticket),
   ``{"type": "email_user", "value": "someone@example.com", ...}``,
   ``{"type": "email_group", "value": "Group name", ...}`` — ``template`` is one of
   `EMAIL_TEMPLATES`, ``subject`` an optional Django template string;
-- ``{"type": "notify_endpoint", "endpoint": "Endpoint name", "message": "..."}`` — a webhook or
-  chat endpoint by name; ``message`` is an optional Django template string (chat text).
+- ``{"type": "notify_endpoint", "endpoint": "Endpoint name", "message": "...", "audience":
+  "agents" | "requester"}`` — a webhook or chat endpoint by name; ``message`` is an optional
+  Django template string (chat text). ``audience`` (default ``agents``) says who reads the
+  receiver: ``requester`` renders the message and payload as the ticket's requester may see it
+  (`tickets.projection`: public comments only, portal link, no tags or hidden fields) — use it
+  for any receiver a customer can read.
+
+Emails are rendered per recipient through `tickets.projection`: a requester or CC never receives
+an internal note, an internal first comment or an agents-only field.
 
 Changes go through `tickets.actions.update_ticket` as the system actor; notifications through the
 outbox. Validation here is pure so the model's clean() and the tests share it.
@@ -58,7 +66,8 @@ EMAIL_TEMPLATES: dict[str, str] = {
     "rules/agent_notice": "Ticket #{{ ticket.id }}: {{ ticket.subject }}",
     "rules/time_rule_reminder": "Waiting for your reply: {{ ticket.subject }}",
 }
-EMAIL_ACTIONS = ("email_requester", "email_tam", "email_user", "email_group")
+EMAIL_ACTIONS = ("email_requester", "email_ccs", "email_tam", "email_user", "email_group")
+ENDPOINT_AUDIENCES = ("agents", "requester")
 TAG_ACTIONS = ("add_tags", "remove_tags")
 ACTION_TYPES = ("set_field", *TAG_ACTIONS, *EMAIL_ACTIONS, "notify_endpoint")
 _KEYS = {
@@ -66,10 +75,11 @@ _KEYS = {
     "add_tags": {"type", "value"},
     "remove_tags": {"type", "value"},
     "email_requester": {"type", "template", "subject"},
+    "email_ccs": {"type", "template", "subject"},
     "email_tam": {"type", "template", "subject"},
     "email_user": {"type", "value", "template", "subject"},
     "email_group": {"type", "value", "template", "subject"},
-    "notify_endpoint": {"type", "endpoint", "message"},
+    "notify_endpoint": {"type", "endpoint", "message", "audience"},
 }
 
 
@@ -136,6 +146,8 @@ def validate_action(action: Any, where: str = "action") -> None:
         raise ConditionError(f"{where}: notify_endpoint needs an endpoint name.")
     if not isinstance(action.get("message", ""), str):
         raise ConditionError(f"{where}: message must be text.")
+    if action.get("audience", "agents") not in ENDPOINT_AUDIENCES:
+        raise ConditionError(f"{where}: audience must be one of {', '.join(ENDPOINT_AUDIENCES)}.")
 
 
 def validate_actions(actions: Any, label: str = "actions") -> None:

@@ -23,8 +23,8 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from switchboard.accounts import access
-from switchboard.accounts.models import Role, SupportGroup, User
-from switchboard.core.errors import SwitchboardError
+from switchboard.accounts.models import ProductLine, Role, SupportGroup, User
+from switchboard.core.errors import NotFound, SwitchboardError
 from switchboard.core.seeding import is_seeding
 from switchboard.notify import conditions
 from switchboard.notify.actions_rules import (
@@ -35,6 +35,7 @@ from switchboard.notify.actions_rules import (
     tag_list,
 )
 from switchboard.notify.rule_models import Trigger, TriggerFiring
+from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
 from switchboard.web.links import agent_ticket_url, portal_ticket_url
@@ -375,6 +376,8 @@ def _recipients(action: dict[str, Any], ticket: Ticket) -> list[User]:
     kind = action["type"]
     if kind == "email_requester":
         return [ticket.requester]
+    if kind == "email_ccs":
+        return list(ticket.ccs.filter(is_active=True).select_related("organization").order_by("pk"))
     if kind == "email_tam":
         org = ticket.organization
         return [org.account_manager] if org and org.account_manager else []
@@ -403,28 +406,32 @@ def render_text(source: str, context: Mapping[str, Any]) -> str:
 
 
 def message_context(
-    ticket: Ticket, context: RuleContext, *, for_agent: bool, rule_title: str = ""
+    ticket: Ticket, context: RuleContext, *, recipient: Any, rule_title: str = ""
 ) -> dict[str, Any]:
-    """Plain values for templates: no model instances, so no lazy queries and no internals."""
+    """Plain values for templates, as `recipient` (a User, or `access.SYSTEM` for agents'
+    channels) may see the ticket — through `tickets.projection`, so a requester's or CC's email
+    never carries an internal note, an internal first comment or a hidden field. No model
+    instances, so no lazy queries. NotFound if the recipient may not see the ticket."""
+    viewer = access.viewer_for(recipient)
+    view = projection.ticket_view_for(recipient, ticket)
     org = ticket.organization
     requester = ticket.requester
     comment = context.comment
-    # End-users never see internal notes; agents see the note only in agent messages.
-    show_comment = comment is not None and (comment.public or for_agent)
+    show_comment = comment is not None and projection.comment_visible(viewer, comment)
     return {
         "ticket": {
-            "id": ticket.pk,
-            "pk": ticket.pk,
-            "subject": ticket.subject,
-            "status": ticket.get_status_display(),
-            "priority": ticket.get_priority_display(),
-            "priority_value": ticket.priority,
-            "product_line": ticket.get_product_line_display() if ticket.product_line else "",
-            "opened": ticket.created_at,
-            "opened_text": ticket.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "url": agent_ticket_url(ticket.pk) if for_agent else portal_ticket_url(ticket.pk),
-            "agent_url": agent_ticket_url(ticket.pk),
-            "description": ticket.description if for_agent else "",
+            "id": view.id,
+            "pk": view.id,
+            "subject": view.subject,
+            "status": view.status_label,
+            "priority": view.priority_label,
+            "priority_value": view.priority,
+            "product_line": ProductLine(view.product_line).label if view.product_line else "",
+            "opened": view.created_at,
+            "opened_text": view.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "url": agent_ticket_url(view.id) if view.internal else portal_ticket_url(view.id),
+            "agent_url": agent_ticket_url(view.id) if view.internal else "",
+            "description": view.description,
         },
         "organization": {
             "name": org.name if org else "",
@@ -440,7 +447,7 @@ def message_context(
                 else ""
             ),
         },
-        "sla": dict(context.sla or {}),
+        "sla": dict(context.sla or {}) if view.internal else {},
         "rule": rule_title,
     }
 
@@ -470,7 +477,7 @@ def _email(
         if event == "ticket.commented" and comment is not None and comment.author_id == user.pk:
             results.append({**label, "skipped": "author of the comment"})
             continue
-        values = message_context(ticket, context, for_agent=user.is_agent)
+        values = message_context(ticket, context, recipient=user)
         values["recipient"] = {"name": user.name or user.email, "email": user.email}
         subject = render_text(action.get("subject") or EMAIL_TEMPLATES[template], values)
         text, html = render_email(template, values)
@@ -523,7 +530,13 @@ def _endpoint(
         return {**label, "skipped": "no endpoint with this name"}
     if not endpoint.is_active:
         return {**label, "skipped": "endpoint inactive"}
-    values = message_context(ticket, context, for_agent=True, rule_title=rule_title)
+    audience = action.get("audience", "agents")
+    # A receiver customers read gets what the requester may see; agents' channels get it all.
+    reader = ticket.requester if audience == "requester" else access.SYSTEM
+    try:
+        values = message_context(ticket, context, recipient=reader, rule_title=rule_title)
+    except NotFound:
+        return {**label, "skipped": "the requester may not view the ticket"}
     text = (
         render_text(action["message"], values)
         if action.get("message")
@@ -539,15 +552,15 @@ def _endpoint(
             "rule": rule_title,
             "message": text,
             "ticket": {
-                "id": ticket.pk,
-                "subject": ticket.subject,
+                "id": values["ticket"]["id"],
+                "subject": values["ticket"]["subject"],
                 "status": ticket.status,
-                "priority": ticket.priority,
-                "url": agent_ticket_url(ticket.pk),
+                "priority": values["ticket"]["priority_value"],
+                "url": values["ticket"]["url"],
                 "organization": values["organization"]["name"],
-                "requester": ticket.requester.email,
+                "requester": values["requester"]["email"],
             },
-            "sla": dict(context.sla or {}),
+            "sla": values["sla"],
         }
     delivery = queue_endpoint(
         endpoint=endpoint,

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from switchboard.accounts import access
 from switchboard.core.errors import NotFound
+from switchboard.tickets import projection
 from switchboard.tickets.models import Comment, Ticket
 
 
 def visible_tickets(user: Any, *, action: access.Action = access.Action.VIEW) -> QuerySet[Ticket]:
-    """Tickets `user` may see (or comment on): the queryset form of accounts.access.decide."""
-    viewer = access.viewer_for(user)
-    if not viewer.is_active or viewer.id is None:
-        return Ticket.objects.none()
-    if viewer.role in ("agent", "admin"):
-        return Ticket.objects.all()
-    cc = Ticket.ccs.through.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.id)
-    q = Q(requester_id=viewer.id) | Q(Exists(cc))
-    if viewer.organization_id is not None:
-        view, comment = access.org_wide_rights(viewer)
-        if (view and action is access.Action.VIEW) or (comment and action is access.Action.COMMENT):
-            q |= Q(organization_id=viewer.organization_id)
-    return Ticket.objects.filter(q)
+    """Tickets `user` may see (or comment on): `accounts.access.visible_tickets` (where the rule
+    lives) applied to all tickets."""
+    return access.visible_tickets(user, Ticket.objects.all(), action=action)
 
 
 def ticket_for_user(
@@ -51,6 +42,5 @@ def comments_for(user: Any, ticket: Ticket) -> QuerySet[Comment]:
     of tickets merged into it. Internal notes are for agents only."""
     access.require(user, ticket, access.Action.VIEW)
     qs = Comment.objects.filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
-    if not access.is_agent(user):
-        qs = qs.filter(public=True)
+    qs = projection.visible_comments(access.viewer_for(user), qs)
     return qs.select_related("author").prefetch_related("attachments").order_by("created_at", "pk")

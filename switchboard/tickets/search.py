@@ -8,9 +8,10 @@ answers with a 4xx.
 Free text (words, "phrases", prefix wildcards) on PostgreSQL is full-text search with the
 "english" configuration. For agents it is one lookup in Ticket.search_vector, the per-ticket
 document (subject + description + every comment, kept up to date by `search_index`, GIN-indexed by
-migration 0004). For end-users it is the ticket's subject + description or one of its *public*
-comments (a ticket matches a term if either does), served by the GIN expression indexes of
-migration 0003_search_indexes: the expressions below must stay identical to the indexed ones. On
+migration 0004). For end-users it is the ticket's subject or one of its *public* comments (a
+ticket matches a term if either does) — what `tickets.projection` lets them see; the comment
+expression is served by the GIN expression index of migration 0003_search_indexes and must stay
+identical to it. On
 SQLite it is case-insensitive substring matching (no stemming, stop words are not ignored).
 """
 
@@ -37,6 +38,7 @@ from django.db.models.expressions import Expression, RawSQL
 from switchboard.accounts import access
 from switchboard.accounts.models import Organization, OrganizationDomain, SupportGroup, User
 from switchboard.core.errors import ValidationFailed
+from switchboard.tickets import projection
 from switchboard.tickets.models import Comment, Ticket, TicketTag
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.search_query import (
@@ -80,9 +82,11 @@ TICKET_SORTS = {
 # --- full-text expressions (must match migration 0003's index expressions exactly) ------------
 
 
-def ticket_document() -> SearchVector:
-    """to_tsvector('english', COALESCE(subject, '') || ' ' || COALESCE(description, ''))"""
-    return SearchVector("subject", "description", config=FTS_CONFIG)
+def subject_document() -> SearchVector:
+    """to_tsvector('english', COALESCE(subject, '')): what an end-user may search of the ticket
+    row itself. Not `description` — that is the first comment, which can be an internal note; a
+    public first comment is found through the comments."""
+    return SearchVector("subject", config=FTS_CONFIG)
 
 
 def comment_document() -> SearchVector:
@@ -171,26 +175,31 @@ def _word_start() -> str:
     return r"\m" if connection.vendor == "postgresql" else r"\b"
 
 
-def _sqlite_text_q(term: TextTerm, comments: QuerySet[Comment]) -> Q:
+def _sqlite_text_q(term: TextTerm, comments: QuerySet[Comment], with_description: bool) -> Q:
     if term.wildcard:
         pattern = _word_start() + _wildcard_regex(term.text)
-        ticket_q = Q(subject__iregex=pattern) | Q(description__iregex=pattern)
+        ticket_q = Q(subject__iregex=pattern)
+        if with_description:
+            ticket_q |= Q(description__iregex=pattern)
         comment_ids = comments.filter(body__iregex=pattern).values("ticket_id")
     else:
-        ticket_q = Q(subject__icontains=term.text) | Q(description__icontains=term.text)
+        ticket_q = Q(subject__icontains=term.text)
+        if with_description:
+            ticket_q |= Q(description__icontains=term.text)
         comment_ids = comments.filter(body__icontains=term.text).values("ticket_id")
     return ticket_q | Q(pk__in=comment_ids)
 
 
 def _pg_text_q(term: TextTerm, comments: QuerySet[Comment]) -> Q:
-    """End-users: subject + description, or one of the ticket's (public) comments."""
+    """End-users: the subject, or one of the ticket's public comments (never `description`,
+    which is the first comment and can be internal)."""
     query = _tsquery(term)
-    ticket_q = Q(SearchVectorExact(ticket_document(), query))
+    ticket_q = Q(SearchVectorExact(subject_document(), query))
     matching = comments.filter(ticket_id=OuterRef("pk"))
     matching = matching.alias(document=comment_document()).filter(document=query)
     if term.wildcard and "*" in term.text.rstrip("*"):
         pattern = _word_start() + _wildcard_regex(term.text)
-        ticket_q &= Q(subject__iregex=pattern) | Q(description__iregex=pattern)
+        ticket_q &= Q(subject__iregex=pattern)
         matching = matching.filter(body__iregex=pattern)
     # Correlated: an end-user sees few tickets, each checked through its own comments.
     return ticket_q | Q(Exists(matching))
@@ -218,10 +227,11 @@ def _pg_agent_text_q(term: TextTerm, bigrams: list[str] | None = None) -> Q:
 
 
 def _ticket_text_q(terms: tuple[TextTerm, ...], user: Any) -> Q:
-    comments = Comment.objects.all()
-    if not access.is_agent(user):
-        # Internal notes must not make a ticket findable by words only agents can read.
-        comments = comments.filter(public=True)
+    # Search over what the viewer may see (tickets.projection): for an end-user, internal notes
+    # and an internal first comment (the `description` column) never make a ticket findable.
+    viewer = access.viewer_for(user)
+    comments = Comment.objects.filter(projection.comments_q(viewer))
+    with_description = projection.sees_internal(viewer)
     q = Q()
     terms_list = list(terms)
     if connection.vendor == "postgresql":
@@ -235,7 +245,7 @@ def _ticket_text_q(terms: tuple[TextTerm, ...], user: Any) -> Q:
                 q &= ~term_q if term.negated else term_q
         return q
     for term in terms_list:
-        term_q = _sqlite_text_q(term, comments)
+        term_q = _sqlite_text_q(term, comments, with_description)
         q &= ~term_q if term.negated else term_q
     return q
 
@@ -306,6 +316,8 @@ def _ticket_term_q(term: FieldTerm, user: Any) -> Q:
         return _date_q(column, value[0])  # type: ignore[arg-type]
     ref = value[0]
     if key == "tags":
+        if not projection.sees_internal(access.viewer_for(user)):
+            return Q(pk__in=[])  # end-users see no tags (tickets.projection), so find none by one
         tags = TicketTag.objects.filter(ticket_id=OuterRef("pk"))
         if term.wildcard:
             tags = tags.filter(name__regex="^" + _wildcard_regex(str(ref), ".*") + "$")

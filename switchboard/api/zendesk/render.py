@@ -1,5 +1,6 @@
-"""Model rows → Zendesk API v2 JSON shapes. Nothing here runs a query per row: tickets load their
-tags, CCs and follow-ups in one query per batch; other rows come with what they need prefetched."""
+"""Model rows → Zendesk API v2 JSON shapes, through `tickets.projection` (what the caller may see).
+Nothing here runs a query per row: tickets load their tags, CCs and follow-ups in one query per
+batch; other rows come with what they need prefetched."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import html
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 
+from switchboard.accounts import access
 from switchboard.accounts.models import Organization, OrgSharing, Role, User
+from switchboard.tickets import projection
 from switchboard.tickets.models import (
     AuditEvent,
     Comment,
@@ -18,7 +20,6 @@ from switchboard.tickets.models import (
     Ticket,
     TicketAudit,
     TicketField,
-    TicketTag,
     View,
 )
 
@@ -56,55 +57,22 @@ def via(channel: str) -> dict[str, Any]:
     return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
 
 
-def _related_rows(ticket_ids: list[int]) -> list[tuple[str, int, str]]:
-    """Tags, CC ids and follow-up ids of the tickets, and the active custom field ids, in one
-    query: (kind, ticket id or field position, value)."""
-    tag, ccs, ticket, field = (
-        TicketTag._meta.db_table,
-        Ticket.ccs.through._meta.db_table,
-        Ticket._meta.db_table,
-        TicketField._meta.db_table,
-    )
-    marks = ", ".join(["%s"] * len(ticket_ids))
-    query = (
-        f"SELECT 't', ticket_id, name FROM {tag} WHERE ticket_id IN ({marks}) "  # noqa: S608
-        f"UNION ALL SELECT 'c', ticket_id, CAST(user_id AS TEXT) FROM {ccs} "
-        f"WHERE ticket_id IN ({marks}) "
-        f"UNION ALL SELECT 'f', follow_up_source_id, CAST(id AS TEXT) FROM {ticket} "
-        f"WHERE follow_up_source_id IN ({marks}) "
-        f"UNION ALL SELECT 'x', position, CAST(id AS TEXT) FROM {field} WHERE active"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, ticket_ids * 3)
-        return list(cursor.fetchall())
-
-
 class Renderer:
-    """Renders rows for one request: absolute URLs from the request's host; a ticket's tags,
-    CCs, follow-ups and the custom field ids come from one query per batch (`prepare`)."""
+    """Renders rows for one request, as the caller (`request.auth`) may see them: every ticket,
+    comment, audit and organization goes through `tickets.projection` first. Absolute URLs come
+    from the request's host; a batch of tickets loads its tags, CCs, follow-ups and custom field
+    definitions in one query (`prepare`), plus one for an end-user's descriptions."""
 
     def __init__(self, request: HttpRequest) -> None:
         self.base = request.build_absolute_uri("/api/v2/")
-        self.field_ids: list[int] = []
-        self._tags: dict[int, list[str]] = {}
-        self._ccs: dict[int, list[int]] = {}
-        self._follow_ups: dict[int, list[int]] = {}
+        self.viewer = access.viewer_for(getattr(request, "auth", None))
+        self.extras: projection.Extras | None = None
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def prepare(self, tickets: list[Ticket]) -> None:
-        fields: list[tuple[int, int]] = []
-        for kind, key, value in _related_rows([t.pk for t in tickets] or [0]):
-            if kind == "t":
-                self._tags.setdefault(key, []).append(value)
-            elif kind == "c":
-                self._ccs.setdefault(key, []).append(int(value))
-            elif kind == "f":
-                self._follow_ups.setdefault(key, []).append(int(value))
-            else:
-                fields.append((key, int(value)))
-        self.field_ids = [pk for _, pk in sorted(fields)]
+        self.extras = projection.load_extras(self.viewer, tickets)
 
     def tickets(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
         self.prepare(tickets)
@@ -114,50 +82,55 @@ class Renderer:
 
     def ticket(self, t: Ticket) -> dict[str, Any]:
         """Call `prepare` with the ticket first (or use `tickets`)."""
-        values = t.custom_fields or {}
-        custom = [{"id": fid, "value": values.get(str(fid))} for fid in self.field_ids]
-        cc_ids = sorted(self._ccs.get(t.pk, []))
+        if self.extras is None:
+            raise RuntimeError("Renderer.prepare(tickets) must run before Renderer.ticket")
+        v = projection.project_ticket(self.viewer, t, self.extras.of(t.pk), self.extras.fields)
+        custom = [{"id": fid, "value": value} for fid, value in v.custom_fields]
         return {
-            "id": t.pk,
-            "url": self.url(f"tickets/{t.pk}.json"),
-            "external_id": t.external_id or None,
-            "via": via(t.channel),
-            "created_at": iso(t.created_at),
-            "updated_at": iso(t.updated_at),
-            "type": t.ticket_type or None,
-            "subject": t.subject,
-            "raw_subject": t.subject,
-            "description": t.description,
-            "priority": t.priority,
-            "status": t.status,
+            "id": v.id,
+            "url": self.url(f"tickets/{v.id}.json"),
+            "external_id": v.external_id or None,
+            "via": via(v.channel),
+            "created_at": iso(v.created_at),
+            "updated_at": iso(v.updated_at),
+            "type": v.ticket_type or None,
+            "subject": v.subject,
+            "raw_subject": v.subject,
+            "description": v.description,
+            "priority": v.priority,
+            "status": v.status,
             "recipient": None,
-            "requester_id": t.requester_id,
-            "submitter_id": t.submitter_id,
-            "assignee_id": t.assignee_id,
-            "organization_id": t.organization_id,
-            "group_id": t.group_id,
-            "collaborator_ids": cc_ids,
+            "requester_id": v.requester_id,
+            "submitter_id": v.submitter_id,
+            "assignee_id": v.assignee_id,
+            "organization_id": v.organization_id,
+            "group_id": v.group_id,
+            "collaborator_ids": v.cc_ids,
             "follower_ids": [],
-            "email_cc_ids": cc_ids,
+            "email_cc_ids": v.cc_ids,
             "has_incidents": False,
             "is_public": True,
             "due_at": None,
-            "tags": sorted(self._tags.get(t.pk, [])),
+            "tags": v.tags,
             "custom_fields": custom,
             "fields": custom,
             "satisfaction_rating": None,
-            "followup_ids": sorted(self._follow_ups.get(t.pk, [])),
-            "via_followup_source_id": t.follow_up_source_id,
-            "product_line": t.product_line or None,
-            "preferred_region": t.preferred_region,
-            "solved_at": iso(t.solved_at),
-            "sla_due_at": iso(t.sla_due_at),
+            "followup_ids": v.follow_up_ids,
+            "via_followup_source_id": v.follow_up_source_id,
+            "product_line": v.product_line or None,
+            "preferred_region": v.preferred_region,
+            "solved_at": iso(v.solved_at),
+            "sla_due_at": iso(v.sla_due_at),
         }
 
     # --- comments and audits ----------------------------------------------------------------
 
+    def comments(self, comments: list[Comment]) -> list[dict[str, Any]]:
+        """Needs `attachments` prefetched. Comments the caller may not read are left out."""
+        return [self.comment(c) for c in projection.project_comments(self.viewer, comments)]
+
     def comment(self, c: Comment) -> dict[str, Any]:
-        """Needs `attachments` prefetched."""
+        """Use `comments` (which projects); needs `attachments` prefetched."""
         body = c.body
         return {
             "id": c.pk,
@@ -184,12 +157,17 @@ class Renderer:
         }
 
     def audit(self, audits: list[TicketAudit]) -> dict[str, Any]:
-        """One Zendesk audit from the audits a request wrote (usually one)."""
+        """One Zendesk audit from the audits a request wrote (usually one), with the events the
+        caller may see (end-users: no internal notes, tags or agents-only fields)."""
         first = audits[0]
+        if self.extras is None:  # the field definitions decide which custom field changes show
+            self.extras = projection.load_extras(self.viewer, [])
         events: list[dict[str, Any]] = []
         for audit in audits:
-            for event in audit.events.all():
-                events.append(self.audit_event(event))
+            visible = projection.project_audit_events(
+                self.viewer, audit.events.all(), self.extras.fields
+            )
+            events.extend(self.audit_event(event) for event in visible)
         return {
             "id": first.pk,
             "ticket_id": first.ticket_id,
@@ -200,11 +178,11 @@ class Renderer:
             "events": events,
         }
 
-    def audit_event(self, e: AuditEvent) -> dict[str, Any]:
+    def audit_event(self, e: projection.AuditEventView) -> dict[str, Any]:
         if e.kind == AuditEvent.Kind.COMMENT:
             c = e.comment
             return {
-                "id": e.pk,
+                "id": e.id,
                 "type": "Comment",
                 "body": c.body if c else "",
                 "public": c.public if c else False,
@@ -212,7 +190,7 @@ class Renderer:
                 "attachments": [],
             }
         out: dict[str, Any] = {
-            "id": e.pk,
+            "id": e.id,
             "type": e.kind,
             "field_name": ZENDESK_FIELD.get(e.field, e.field),
             "value": e.to_value,
@@ -250,7 +228,9 @@ class Renderer:
         }
 
     def organization(self, o: Organization) -> dict[str, Any]:
-        """Needs `domains` prefetched."""
+        """Needs `domains` prefetched. End-users (their own organization only) get no notes and
+        no details."""
+        shown = projection.project_organization(self.viewer, o)
         shared_tickets, shared_comments = SHARING_FLAGS[OrgSharing(o.sharing)]
         return {
             "id": o.pk,
@@ -259,8 +239,8 @@ class Renderer:
             "shared_tickets": shared_tickets,
             "shared_comments": shared_comments,
             "domain_names": sorted(d.domain for d in o.domains.all()),
-            "notes": o.notes,
-            "details": o.details,
+            "notes": shown.notes,
+            "details": shown.details,
             "external_id": o.crm_account_id,
             "group_id": None,
             "tags": [],

@@ -59,6 +59,7 @@ def _ticket_and_audit(
     request: HttpRequest, ticket: Ticket, audits: list[TicketAudit], who: User, status: int
 ) -> HttpResponse:
     renderer = Renderer(request)
+    rendered = renderer.tickets([ticket])[0]
     if audits:
         audit = renderer.audit(audits)
     else:  # nothing changed: an empty audit, as the request wrote none
@@ -71,7 +72,7 @@ def _ticket_and_audit(
             "metadata": {},
             "events": [],
         }
-    return json_response({"ticket": renderer.tickets([ticket])[0], "audit": audit}, status=status)
+    return json_response({"ticket": rendered, "audit": audit}, status=status)
 
 
 # --- lookups of ids sent in a body -------------------------------------------------------------
@@ -290,9 +291,7 @@ def list_comments(request: HttpRequest, ticket_id: int, params: Query[PageParams
     qs = queries.comments_for(who, ticket)
     renderer = Renderer(request)
     return json_response(
-        paginate(
-            request, qs, "comments", lambda rows: [renderer.comment(c) for c in rows], keyset=False
-        )
+        paginate(request, qs, "comments", lambda rows: renderer.comments(list(rows)), keyset=False)
     )
 
 

@@ -32,6 +32,7 @@ from switchboard.accounts.models import PersonalAccess, Region, Role, User
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
 from switchboard.notify.outbox import queue_email
 from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets import projection
 from switchboard.tickets import queries as ticket_queries
 from switchboard.tickets.attachments import (
     DISCOURAGED_EXTENSIONS,
@@ -131,12 +132,25 @@ def home(request: HttpRequest) -> HttpResponse:
         "portal/home.html",
         {
             "mine": mine,
+            "mine_rows": _rows(user, mine.object_list),
             "org_page": org_page,
+            "org_rows": _rows(user, org_page.object_list) if org_page is not None else [],
             "status": status,
             "status_filters": forms.STATUS_FILTERS,
             **_entitlement(user),
         },
     )
+
+
+def _rows(user: Any, tickets: Any) -> list[dict[str, Any]]:
+    """List rows as the customer may see the tickets (tickets.projection), with the requester's
+    name (the lists select the requester)."""
+    tickets = list(tickets)
+    views = projection.project_tickets(access.viewer_for(user), tickets)
+    return [
+        {"ticket": view, "requester_name": t.requester.get_full_name()}
+        for view, t in zip(views, tickets, strict=True)
+    ]
 
 
 # --- a ticket ----------------------------------------------------------------------------------
@@ -146,18 +160,25 @@ def _ticket_page(
     request: HttpRequest, ticket_id: Any, *, reply_form: Any = None, status: int = 200
 ) -> HttpResponse:
     ticket = ticket_queries.ticket_for_user(request.user, ticket_id)
-    comments = list(ticket_queries.comments_for(request.user, ticket))
+    viewer = access.viewer_for(request.user)
+    # What the customer sees of the ticket and its conversation: the one projection.
+    view = projection.ticket_view_for(request.user, ticket)
+    comments = projection.project_comments(
+        viewer, ticket_queries.comments_for(request.user, ticket)
+    )
     can_reply = access.can_comment(request.user, ticket)
     return render(
         request,
         "portal/ticket.html",
         {
-            "ticket": ticket,
+            "ticket": view,
+            "requester_name": ticket.requester.get_full_name(),
+            "organization_name": ticket.organization.name if ticket.organization else "",
             "comments": comments,
             "can_reply": can_reply,
             "reply_form": reply_form or forms.ReplyForm(),
-            "is_closed": ticket.status == TicketStatus.CLOSED,
-            "reopens": ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED),
+            "is_closed": view.is_closed,
+            "reopens": view.status in (TicketStatus.PENDING, TicketStatus.SOLVED),
             "discouraged_warning": DISCOURAGED_WARNING,
             "discouraged_extensions": sorted(DISCOURAGED_EXTENSIONS),
         },
