@@ -295,14 +295,16 @@ def list_comments(request: HttpRequest, ticket_id: int, params: Query[PageParams
     )
 
 
-def _tags_response(ticket_id: int) -> HttpResponse:
-    return json_response({"tags": Ticket.objects.get(pk=ticket_id).tag_names()})
+def _tags_response(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The ticket's tags as the caller may see them (end-users: none; tickets.projection)."""
+    ticket = _reload(ticket_id)
+    return json_response({"tags": Renderer(request).tickets([ticket])[0]["tags"]})
 
 
 @route(router, ["GET"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
 def ticket_tags(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = queries.ticket_for_user(actor(request), ticket_id)
-    return json_response({"tags": ticket.tag_names()})
+    return _tags_response(request, ticket.pk)
 
 
 @route(router, ["POST"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
@@ -311,7 +313,7 @@ def set_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
     actions.set_tags(ticket=ticket, actor=who, tags=payload.tags)
-    return _tags_response(ticket.pk)
+    return _tags_response(request, ticket.pk)
 
 
 @route(router, ["PUT"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
@@ -320,7 +322,7 @@ def add_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
     actions.add_tags(ticket=ticket, actor=who, tags=payload.tags)
-    return _tags_response(ticket.pk)
+    return _tags_response(request, ticket.pk)
 
 
 @route(router, ["DELETE"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
@@ -329,7 +331,7 @@ def remove_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) ->
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
     actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags)
-    return _tags_response(ticket.pk)
+    return _tags_response(request, ticket.pk)
 
 
 class MacroResult(Schema):

@@ -188,3 +188,102 @@ def test_query_count_does_not_grow_with_the_number_of_triggers(
     assert many == few
     with django_assert_max_num_queries(few):
         new_ticket(customer)
+
+
+def test_requester_email_description_is_the_first_public_comment(customer):
+    """`{{ ticket.description }}` in a requester's email is the first public comment: never an
+    internal first comment (and no longer blank)."""
+    Trigger.objects.create(
+        title="Tell the requester",
+        events=["ticket.commented"],
+        conditions_all=[{"field": "comment.public", "operator": "is", "value": True}],
+        actions=[
+            {
+                "type": "email_requester",
+                "template": "rules/requester_reply",
+                "subject": "About: {{ ticket.description }}",
+            }
+        ],
+    )
+    agent = AgentFactory()
+    ticket = actions.create_ticket(
+        actor=agent,
+        requester=customer,
+        subject="Help",
+        description="internal: suspected abuse",
+        public=False,
+    )
+    actions.add_comment(ticket=ticket, author=agent, body="We reset your key.", public=True)
+    mail = Delivery.objects.get(ticket=ticket, recipient=customer.email)
+    assert mail.payload["subject"].endswith("About: We reset your key.")
+    assert "abuse" not in str(mail.payload)
+
+
+def test_email_ccs_mails_each_cc_what_they_may_see(customer):
+    """`email_ccs` mails every active CC; an internal note's body never reaches them."""
+    cc = UserFactory(email="cc@partner.test")
+    gone = UserFactory(email="gone@partner.test", is_active=False)
+    Trigger.objects.create(
+        title="Copy the CCs",
+        events=["ticket.commented"],
+        actions=[{"type": "email_ccs", "template": "rules/requester_reply"}],
+    )
+    ticket = new_ticket(customer, ccs=[cc, gone])
+    agent = AgentFactory()
+    actions.add_comment(
+        ticket=ticket, author=agent, body="private: cc is a competitor", public=False
+    )
+    actions.add_comment(ticket=ticket, author=agent, body="Fixed in 16.5", public=True)
+    mails = list(Delivery.objects.filter(ticket=ticket).order_by("pk"))
+    assert {m.recipient for m in mails} == {cc.email}
+    assert "competitor" not in str([m.payload for m in mails])
+    assert any("Fixed in 16.5" in m.payload["text"] for m in mails)
+
+
+def test_customer_audience_webhook_gets_what_the_requester_may_see(customer):
+    """A `notify_endpoint` with audience "requester" renders as the requester: no internal note,
+    a portal link, no SLA figures; the default (agents) audience keeps the full text."""
+    from switchboard.accounts.tests.factories import AdminFactory
+    from switchboard.notify.actions_endpoints import create_endpoint
+
+    admin = AdminFactory()
+    theirs = create_endpoint(
+        actor=admin, name="Customer feed", kind="webhook", url="https://hooks.acme.test/in"
+    )
+    ours = create_endpoint(
+        actor=admin, name="Agents feed", kind="webhook", url="https://hooks.internal.test/in"
+    )
+    message = "{{ comment.body }} {{ ticket.url }}"
+    Trigger.objects.create(
+        title="Feeds",
+        events=["ticket.commented"],
+        actions=[
+            {
+                "type": "notify_endpoint",
+                "endpoint": theirs.name,
+                "audience": "requester",
+                "message": message,
+            },
+            {"type": "notify_endpoint", "endpoint": ours.name, "message": message},
+        ],
+    )
+    ticket = new_ticket(customer)
+    actions.add_comment(
+        ticket=ticket, author=AgentFactory(), body="note: refund them", public=False
+    )
+    customer_side = Delivery.objects.get(endpoint=theirs)
+    agent_side = Delivery.objects.get(endpoint=ours)
+    assert "refund" not in str(customer_side.payload)
+    assert f"/portal/tickets/{ticket.pk}/" in customer_side.payload["data"]["ticket"]["url"]
+    assert "note: refund them" in agent_side.payload["data"]["message"]
+
+
+def test_endpoint_audience_is_validated():
+    """An unknown audience is refused with a message naming the choices."""
+    trigger = Trigger(
+        title="Bad",
+        events=["ticket.created"],
+        actions=[{"type": "notify_endpoint", "endpoint": "x", "audience": "everyone"}],
+    )
+    with pytest.raises(ValidationError, match="agents, requester"):
+        trigger.full_clean()
