@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -49,6 +49,20 @@ class SystemActor:
 
 
 SYSTEM = SystemActor()
+# Who performs an action: a person (a User) or Switchboard itself. Never None.
+if TYPE_CHECKING:
+    from switchboard.accounts.models import User
+
+    Actor = User | SystemActor
+else:
+    Actor = Any
+
+
+def require_actor(actor: Any) -> None:
+    """Refuse a missing actor: automated work passes `SYSTEM`, a person passes their User."""
+    if actor is None:
+        raise TypeError("actor: pass a User, or access.SYSTEM for automated work; never None")
+
 
 # (can view all org tickets, can comment on all org tickets)
 _ORG_LEVEL: dict[str, tuple[bool, bool]] = {
@@ -180,6 +194,12 @@ def is_agent(actor: Any) -> bool:
         and actor.is_active
         and actor.role in ("agent", "admin")
     )
+
+
+def has_staff_role(user: Any) -> bool:
+    """Whether a stored user (a comment's author, an audit's actor) holds the agent or admin
+    role, active or not: for facts about the past ("was this an agent's reply?")."""
+    return user is not None and user is not SYSTEM and user.role in ("agent", "admin")
 
 
 def person(actor: Any) -> Any:

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from switchboard.accounts import access
+from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.domains import InvalidDomain, email_domain, normalize_domain
 from switchboard.accounts.models import (
     AccountAuditEvent,
@@ -37,7 +39,7 @@ TOKEN_PREFIX = "sb_"
 
 def _audit(
     *,
-    actor: User | None,
+    actor: Actor,
     field: str,
     old: Any,
     new: Any,
@@ -46,7 +48,7 @@ def _audit(
     reason: str = "",
 ) -> None:
     AccountAuditEvent.objects.create(
-        actor=actor,
+        actor=access.person(actor),
         organization=organization,
         user=user,
         field=field,
@@ -58,7 +60,7 @@ def _audit(
 
 def record_changes(
     *,
-    actor: User | None,
+    actor: Actor,
     before: dict[str, Any],
     after: Organization | User,
     reason: str = "",
@@ -88,13 +90,15 @@ def snapshot(obj: Organization | User) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _require_admin(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.ADMIN:
+def _require_admin(actor: Actor) -> None:
+    access.require_actor(actor)
+    if actor is not SYSTEM and actor.role != Role.ADMIN:
         raise PermissionDenied("Only admins can change organizations and roles.")
 
 
-def _require_agent(actor: User | None) -> None:
-    if actor is not None and not actor.is_agent:
+def _require_agent(actor: Actor) -> None:
+    if not access.is_agent(actor):
+        access.require_actor(actor)
         raise PermissionDenied("Only agents can do that.")
 
 
@@ -122,7 +126,7 @@ def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
 
 @transaction.atomic
 def create_organization(
-    *, actor: User | None, name: str, domain_names: Iterable[str] = (), **fields: Any
+    *, actor: Actor, name: str, domain_names: Iterable[str] = (), **fields: Any
 ) -> Organization:
     """Create an organization with its domains. A new organization gets no paid plan by default."""
     _require_admin(actor)
@@ -138,7 +142,7 @@ def create_organization(
 
 @transaction.atomic
 def update_organization(
-    *, actor: User | None, organization: Organization, **changes: Any
+    *, actor: Actor, organization: Organization, **changes: Any
 ) -> Organization:
     """Change fields of an organization; access-relevant changes are audited."""
     _require_admin(actor)
@@ -195,7 +199,7 @@ def organization_for_email(email: str) -> Organization | None:
 
 
 @transaction.atomic
-def associate_user_by_domain(user: User, *, actor: User | None = None) -> Organization | None:
+def associate_user_by_domain(user: User, *, actor: Actor = SYSTEM) -> Organization | None:
     """Entitlement by email domain: put an unassociated end-user in the org owning their domain.
 
     Called on first contact (registration, portal, email, API). Never moves a user who already
@@ -222,7 +226,7 @@ def associate_user_by_domain(user: User, *, actor: User | None = None) -> Organi
 @transaction.atomic
 def create_user(
     *,
-    actor: User | None,
+    actor: Actor,
     email: str,
     name: str = "",
     role: str = Role.END_USER,
@@ -231,6 +235,7 @@ def create_user(
     **fields: Any,
 ) -> User:
     """Create a user. End-users without an explicit organization are matched by email domain."""
+    access.require_actor(actor)
     email = (email or "").strip().lower()
     if role != Role.END_USER:
         _require_admin(actor)
@@ -265,8 +270,9 @@ def create_user(
 
 
 @transaction.atomic
-def update_user(*, actor: User | None, user: User, **changes: Any) -> User:
+def update_user(*, actor: Actor, user: User, **changes: Any) -> User:
     """Change a user's fields. Role changes need an admin; access changes are audited."""
+    access.require_actor(actor)
     target = User.objects.select_for_update().get(pk=user.pk)
     if "role" in changes or "is_active" in changes:
         _require_admin(actor)
@@ -287,7 +293,7 @@ def update_user(*, actor: User | None, user: User, **changes: Any) -> User:
     return target
 
 
-def set_personal_access(*, actor: User | None, user: User, value: str) -> User:
+def set_personal_access(*, actor: Actor, user: User, value: str) -> User:
     if value not in PersonalAccess.values:
         raise ValidationFailed(
             f"ticket_access: {value!r} is not one of {', '.join(PersonalAccess.values)}.",

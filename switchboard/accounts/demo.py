@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from switchboard.accounts import actions
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import (
     Organization,
     OrgSharing,
@@ -280,7 +281,7 @@ def seed() -> bool:
             )
         )
     # 40 end-users: the three known logins first, then colleagues in every org.
-    customer = actions.create_user(actor=None, email="customer@acme.test", name="Casey Customer")
+    customer = actions.create_user(actor=SYSTEM, email="customer@acme.test", name="Casey Customer")
     actions.update_user(actor=admin, user=customer, is_sold_to_contact=True)
     made = 1
     overrides = [PersonalAccess.OWN, PersonalAccess.VIEW_ALL, PersonalAccess.VIEW_COMMENT_ALL]
@@ -289,7 +290,7 @@ def seed() -> bool:
         first, last = FIRST[made % len(FIRST)], LAST[(made * 7) % len(LAST)]
         domain = org.domain_names[0]
         user = actions.create_user(
-            actor=None,
+            actor=SYSTEM,
             email=f"{first}.{last}{made}@{domain}".lower(),
             name=f"{first} {last}",
         )
@@ -302,9 +303,9 @@ def seed() -> bool:
             actions.update_user(actor=admin, user=user, **changes)
         made += 1
     # Two unverified requesters (gmail-style addresses match no organization).
-    actions.create_user(actor=None, email="pat.unverified@freemail.test", name="Pat Unverified")
-    actions.create_user(actor=None, email="sam.student@university.test", name="Sam Student")
-    actions.create_user(actor=None, email="it-staff@switchboard.test", name="Internal IT")
+    actions.create_user(actor=SYSTEM, email="pat.unverified@freemail.test", name="Pat Unverified")
+    actions.create_user(actor=SYSTEM, email="sam.student@university.test", name="Sam Student")
+    actions.create_user(actor=SYSTEM, email="it-staff@switchboard.test", name="Internal IT")
     # One password hash for every demo login (hashing 50 times would take ~15 s).
     User.objects.exclude(pk=admin.pk).update(password=make_password(DEMO_PASSWORD))
     if not internal.members.exists():

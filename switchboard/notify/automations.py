@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from switchboard.accounts import access
 from switchboard.core.models import Timer
 from switchboard.core.timers import cancel_timer, schedule_timer, timer_handler
 from switchboard.notify import conditions
@@ -190,7 +191,7 @@ def fire(
         return None
     outcome: list[dict[str, Any]] = []
     if close:
-        update_ticket(ticket=loaded, actor=None, via="system", at=now, status="closed")  # type: ignore[arg-type]
+        update_ticket(ticket=loaded, actor=access.SYSTEM, via="system", at=now, status="closed")
         outcome.append({"action": "close"})
         loaded = triggers.load_ticket(ticket.pk)
     if rule.actions:

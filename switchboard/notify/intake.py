@@ -304,7 +304,7 @@ def _new_ticket(
     ]
     ccs = list(User.objects.filter(email__in=cc_addresses[:50], is_active=True))
     ticket = ticket_actions.create_ticket(
-        actor=None,
+        actor=access.SYSTEM,
         requester=sender,
         requester_email=parsed.from_address,
         requester_name=parsed.from_name,
@@ -355,7 +355,7 @@ def _store_attachments(parsed: mailparse.ParsedEmail, raw: bytes, comment: Comme
             with transaction.atomic():
                 store_attachment(
                     ticket=comment.ticket,
-                    uploaded_by=None,
+                    uploaded_by=access.SYSTEM,
                     filename=filename,
                     content=content,
                     comment=comment,

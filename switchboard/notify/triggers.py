@@ -356,7 +356,7 @@ def apply_actions(
     if changes and ticket.status != "closed":
         try:
             with applying_rule_changes():
-                update_ticket(ticket=ticket, actor=None, via="system", **changes)  # type: ignore[arg-type]
+                update_ticket(ticket=ticket, actor=access.SYSTEM, via="system", **changes)
             changed = True
             outcome.append({"action": "set", "changes": sorted(changes)})
             ticket = load_ticket(ticket.pk)

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 
-from switchboard.accounts.models import Role, SupportLevel
+from switchboard.accounts import access
+from switchboard.accounts.models import SupportLevel
 from switchboard.sla import hooks
 from switchboard.sla.business_time import (
     BusinessSchedule,
@@ -261,7 +262,7 @@ def on_ticket_event(event: TicketEvent) -> None:
 def _is_agent_comment(comment: Comment | None) -> bool:
     if comment is None or not comment.public or comment.author_id is None:
         return False
-    return comment.author.role in (Role.AGENT, Role.ADMIN)
+    return access.has_staff_role(comment.author)
 
 
 def _created_by_agent_with_public_comment(ticket: Ticket) -> bool:

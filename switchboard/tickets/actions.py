@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
+from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.core.timers import cancel_timer, schedule_timer
@@ -81,7 +82,7 @@ class _Audit:
     """Collects the events of one change set and writes them as one TicketAudit."""
 
     ticket: Ticket
-    actor: User | None
+    actor: Actor
     via: str
     at: datetime
     kind: str = AuditEvent.Kind.CHANGE
@@ -107,7 +108,7 @@ class _Audit:
         if not self.events:
             return None
         audit = TicketAudit.objects.create(
-            ticket=self.ticket, actor=self.actor, via=self.via, created_at=self.at
+            ticket=self.ticket, actor=access.person(self.actor), via=self.via, created_at=self.at
         )
         for event in self.events:
             event.audit = audit
@@ -128,10 +129,6 @@ def _jsonable(value: Any) -> Any:
 
 
 # --- validation helpers ------------------------------------------------------------------------
-
-
-def _is_agent(user: User | None) -> bool:
-    return user is None or (user.is_active and user.role in (Role.AGENT, Role.ADMIN))
 
 
 def _choice(name: str, value: Any, choices: Iterable[str]) -> str:
@@ -266,8 +263,8 @@ def mailing_list_addresses() -> set[str]:
     return {a.lower() for a in getattr(settings, "SWITCHBOARD_MAILING_LIST_ADDRESSES", [])}
 
 
-def _resolve_requester(actor: User | None, requester: User | None, email: str, name: str) -> User:
-    if actor is not None and actor.role == Role.END_USER:
+def _resolve_requester(actor: Actor, requester: User | None, email: str, name: str) -> User:
+    if actor is not SYSTEM and actor.role == Role.END_USER:
         # End-users open tickets for themselves only.
         if requester is not None and requester.pk != actor.pk:
             raise PermissionDenied("You can only open tickets for yourself.")
@@ -282,13 +279,13 @@ def _resolve_requester(actor: User | None, requester: User | None, email: str, n
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         return existing
-    return account_actions.create_user(actor=None, email=email, name=name or email.split("@")[0])
+    return account_actions.create_user(actor=SYSTEM, email=email, name=name or email.split("@")[0])
 
 
 @transaction.atomic
 def create_ticket(
     *,
-    actor: User | None,
+    actor: Actor,
     subject: str,
     description: str,
     requester: User | None = None,
@@ -335,8 +332,8 @@ def create_ticket(
             f"{sorted(unknown)[0]}: unknown ticket field.", field=sorted(unknown)[0]
         )
     channel = _choice("channel", channel, Channel.values)
-    is_agent_actor = actor is not None and actor.role in (Role.AGENT, Role.ADMIN)
-    if actor is not None and not is_agent_actor and (assignee or group or status):
+    access.require_actor(actor)
+    if not access.is_agent(actor) and (assignee or group or status):
         raise PermissionDenied("Only agents can set status, assignee or group.")
     requester = _resolve_requester(actor, requester, requester_email, requester_name)
     if not requester.is_active:
@@ -355,7 +352,7 @@ def create_ticket(
             "status", status or TicketStatus.NEW, [s for s in TicketStatus.values if s != "closed"]
         ),
         requester=requester,
-        submitter=actor or requester,
+        submitter=access.person(actor) or requester,
         assignee=_agent(assignee, "assignee"),
         group=group,
         organization=org,
@@ -412,7 +409,7 @@ def create_ticket(
 
     first = Comment.objects.create(
         ticket=ticket,
-        author=actor if actor is not None else requester,
+        author=access.person(actor) or requester,
         body=description,
         public=public,
         channel=ticket.channel,
@@ -451,7 +448,7 @@ def _scan(text: str) -> list[dict[str, Any]]:
 def add_comment(
     *,
     ticket: Ticket,
-    author: User,
+    author: Actor,
     body: str,
     public: bool = True,
     channel: str = Channel.WEB,
@@ -474,8 +471,9 @@ def add_comment(
     if len(body) > 1_000_000:
         raise ValidationFailed("body: at most 1,000,000 characters.", field="body", code="TooLong")
     channel = _choice("channel", channel, Channel.values)
+    access.require_actor(author)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    agent = _is_agent(author)
+    agent = access.is_agent(author)
     if not agent:
         access.require(author, ticket, access.Action.COMMENT)
         if not public:
@@ -497,7 +495,7 @@ def add_comment(
 
     comment = Comment.objects.create(
         ticket=ticket,
-        author=author,
+        author=access.person(author),
         body=body,
         public=public,
         channel=channel,
@@ -518,7 +516,7 @@ def add_comment(
         elif ticket.status == TicketStatus.NEW:
             _change_status(ticket, author, TicketStatus.OPEN, audit, now)
     elif ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
-        _change_status(ticket, None, TicketStatus.OPEN, audit, now)
+        _change_status(ticket, SYSTEM, TicketStatus.OPEN, audit, now)
     ticket.updated_at = now
     ticket.save()
     search_index.comment_added(comment, changed=audit.changes)
@@ -531,9 +529,7 @@ def add_comment(
 # --- updates -----------------------------------------------------------------------------------
 
 
-def _change_status(
-    ticket: Ticket, actor: User | None, status: str, audit: _Audit, now: datetime
-) -> None:
+def _change_status(ticket: Ticket, actor: Actor, status: str, audit: _Audit, now: datetime) -> None:
     status = _choice("status", status, TicketStatus.values)
     old = ticket.status
     if status == old:
@@ -548,7 +544,7 @@ def _change_status(
         raise ValidationFailed(
             "status: a ticket cannot go back to new.", field="status", code="InvalidValue"
         )
-    if status == TicketStatus.CLOSED and actor is not None:
+    if status == TicketStatus.CLOSED and actor is not SYSTEM:
         raise ValidationFailed(
             "status: tickets close automatically after they are solved; solve it instead.",
             field="status",
@@ -556,7 +552,7 @@ def _change_status(
         )
     if status == TicketStatus.SOLVED:
         ticket.solved_at = now
-        if ticket.assignee_id is None and actor is not None and actor.is_agent:
+        if ticket.assignee_id is None and actor is not SYSTEM and access.is_agent(actor):
             audit.change("assignee", None, actor)
             ticket.assignee = actor
     if status == TicketStatus.CLOSED:
@@ -565,9 +561,7 @@ def _change_status(
     audit.change("status", old, status)
 
 
-def _apply_changes(
-    ticket: Ticket, actor: User | None, changes: dict[str, Any], audit: _Audit
-) -> None:
+def _apply_changes(ticket: Ticket, actor: Actor, changes: dict[str, Any], audit: _Audit) -> None:
     now = audit.at
     for name, value in changes.items():
         if name == "status":
@@ -633,7 +627,7 @@ def _apply_changes(
 def update_ticket(
     *,
     ticket: Ticket,
-    actor: User,
+    actor: Actor,
     via: str = Channel.WEB,
     at: datetime | None = None,
     **changes: Any,
@@ -644,8 +638,9 @@ def update_ticket(
     ticket. Closed tickets never change.
     """
     now = at or timezone.now()
+    access.require_actor(actor)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if not _is_agent(actor):
+    if not access.is_agent(actor):
         access.require(actor, ticket, access.Action.VIEW)
         if set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:
             raise PermissionDenied("Customers can only mark their request as solved.")
@@ -662,8 +657,8 @@ def update_ticket(
     _apply_changes(ticket, actor, changes, audit)
     if (
         ticket.status == TicketStatus.NEW
-        and _is_agent(actor)
-        and actor is not None
+        and actor is not SYSTEM
+        and access.is_agent(actor)
         and audit.events
     ):
         _change_status(ticket, actor, TicketStatus.OPEN, audit, now)
@@ -721,12 +716,12 @@ def close_if_still_solved(*, ticket_id: int, now: datetime) -> bool:
     if ticket.solved_at + close_after() > now:
         schedule_timer(CLOSE_SOLVED, key=str(ticket.pk), due_at=ticket.solved_at + close_after())
         return False
-    audit = _Audit(ticket, None, Channel.SYSTEM, now)
-    _change_status(ticket, None, TicketStatus.CLOSED, audit, now)
+    audit = _Audit(ticket, SYSTEM, Channel.SYSTEM, now)
+    _change_status(ticket, SYSTEM, TicketStatus.CLOSED, audit, now)
     ticket.updated_at = now
     ticket.save()
     audit.save()
-    emit(TicketEvent(EventKind.UPDATED, ticket, None, now, dict(audit.changes)))
+    emit(TicketEvent(EventKind.UPDATED, ticket, SYSTEM, now, dict(audit.changes)))
     return True
 
 
@@ -749,9 +744,10 @@ def create_follow_up(
             f"via_followup_source_id: ticket #{source.pk} is not closed; reply to it instead.",
             field="via_followup_source_id",
         )
-    if not _is_agent(actor):
+    access.require_actor(actor)
+    if not access.is_agent(actor):
         access.require(actor, source, access.Action.COMMENT)
-    requester = source.requester if _is_agent(actor) else actor
+    requester = source.requester if access.is_agent(actor) else actor
     ticket = create_ticket(
         actor=actor,
         requester=requester,
@@ -787,7 +783,7 @@ def merge_tickets(
 
     The target shows the sources' comments by reference (see queries.comments_for).
     """
-    if not _is_agent(actor):
+    if not access.is_agent(actor):
         raise PermissionDenied("Only agents can merge tickets.")
     now = timezone.now()
     target = Ticket.objects.select_for_update().get(pk=target.pk)
@@ -820,7 +816,7 @@ def merge_tickets(
         audit.comment(note)
         _set_tags(source, [*source.tag_names(), TAG_CLOSE_BY_MERGE], audit)
         old_status = source.status
-        _change_status(source, None, TicketStatus.CLOSED, audit, now)
+        _change_status(source, SYSTEM, TicketStatus.CLOSED, audit, now)
         source.merged_into = target
         audit.change("merged_into", None, target.pk)
         source.updated_at = now
@@ -855,7 +851,7 @@ def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
     """Apply a macro: its field changes and its rendered comment, as one audited change."""
     from switchboard.tickets.macros import plan_macro
 
-    if not _is_agent(actor):
+    if not access.is_agent(actor):
         raise PermissionDenied("Only agents can apply macros.")
     plan = plan_macro(macro=macro, ticket=ticket, actor=actor)
     if plan.comment_body:

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from switchboard.accounts import access
+from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.tickets import search_index
@@ -191,10 +192,6 @@ def sniff_content_type(head: bytes, *, is_text: bool) -> tuple[str, str]:
     return OCTET_STREAM, ""
 
 
-def _is_agent(user: User | None) -> bool:
-    return user is not None and access.is_agent(user)
-
-
 # --- storage and rollback ----------------------------------------------------------------------
 
 
@@ -257,7 +254,7 @@ def _as_file(content: bytes | File) -> File:
 def store_attachment(
     *,
     ticket: Ticket,
-    uploaded_by: User | None,
+    uploaded_by: Actor,
     filename: str,
     content: bytes | File,
     comment: Comment | None = None,
@@ -266,9 +263,11 @@ def store_attachment(
 
     Refuses empty files and files over SWITCHBOARD_ATTACHMENT_MAX_BYTES. The content type is
     sniffed; text attachments are scanned for secrets; .doc/.docx/.pdf get a warning for the
-    requester. `uploaded_by=None` is the system (e.g. email intake after its own checks).
+    requester. `uploaded_by=access.SYSTEM` is Switchboard itself (e.g. email intake after its own
+    checks); None is refused.
     """
-    if uploaded_by is not None and not _is_agent(uploaded_by):
+    access.require_actor(uploaded_by)
+    if not access.is_agent(uploaded_by):
         access.require(uploaded_by, ticket, access.Action.COMMENT)
         if comment is not None and not comment.public:
             raise NotFound()
@@ -301,7 +300,7 @@ def store_attachment(
         attachment = Attachment(
             ticket=ticket,
             comment=comment,
-            uploaded_by=uploaded_by,
+            uploaded_by=access.person(uploaded_by),
             filename=display_name,
             content_type=content_type,
             size=inspection.size,
@@ -315,10 +314,11 @@ def store_attachment(
     return attachment
 
 
-def _require_agent(actor: User | None, what: str) -> User:
-    if actor is None or not _is_agent(actor) or not actor.is_active:
+def _require_agent(actor: Actor, what: str) -> User:
+    """Redaction is a person's act (it names who removed what): an active agent, not SYSTEM."""
+    if actor is SYSTEM or not access.is_agent(actor):
         raise PermissionDenied(f"Only agents can redact {what}.")
-    return actor
+    return actor  # type: ignore[no-any-return]
 
 
 def _findings_from(stored: list[Any], text: str) -> list[Finding]:

@@ -90,6 +90,48 @@ def test_access_matrix(org_setting, personal, relation, action, expected):
     assert decide(viewer, TICKET, action) is expected
 
 
+def _asker(relation: str, org_setting: str, personal: str):
+    """Real rows for one cell: the ticket of org 1's requester, and the user asking."""
+    from django.utils import timezone
+
+    from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
+    from switchboard.tickets.models import Ticket
+
+    org = OrganizationFactory(sharing=org_setting)
+    other = OrganizationFactory(sharing=org_setting)
+    own_access = personal if relation == "requester" else "inherit"
+    requester = UserFactory(organization=org, ticket_access=own_access)
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        subject="Cell", requester=requester, organization=org, created_at=now, updated_at=now
+    )
+    if relation == "requester":
+        return requester, ticket
+    if relation == "agent":
+        return AgentFactory(ticket_access=personal), ticket
+    organization = {"member": org, "other_org": other, "unassociated": None}[relation]
+    return UserFactory(organization=organization, ticket_access=personal), ticket
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", ["decision", "queryset"])
+@pytest.mark.parametrize(("org_setting", "personal", "relation", "action", "expected"), CELLS)
+def test_access_matrix_on_real_rows(form, org_setting, personal, relation, action, expected):
+    """Every cell again, on real users and a real ticket, through both forms of the rule: the
+    per-ticket decision (`can_view` / `can_comment`) and the queryset filter that lists and
+    search use (`access.visible_tickets`). Both must give the written answer."""
+    from switchboard.accounts.access import visible_tickets
+    from switchboard.tickets.models import Ticket
+
+    user, ticket = _asker(relation, org_setting, personal)
+    if form == "decision":
+        allowed = (can_view if action is Action.VIEW else can_comment)(user, ticket)
+    else:
+        base = Ticket.objects.filter(pk=ticket.pk)
+        allowed = visible_tickets(user, base, action=action).exists()
+    assert allowed is expected
+
+
 def test_cc_user_sees_and_comments_on_the_ticket_they_are_copied_on():
     """A CC'd user from another organization sees and may reply to that one ticket."""
     viewer = Viewer(id=20, role="end_user", organization_id=2, personal="own", org_sharing="own")

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from switchboard.accounts import actions
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import (
     AccountAuditEvent,
     ApiToken,
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def test_end_user_is_associated_by_email_domain_on_creation(admin_user):
     """A new end-user whose email domain belongs to an organization joins it."""
     org = actions.create_organization(actor=admin_user, name="Acme", domain_names=["acme.test"])
-    user = actions.create_user(actor=None, email="Jane@ACME.test", name="Jane")
+    user = actions.create_user(actor=SYSTEM, email="Jane@ACME.test", name="Jane")
     assert user.email == "jane@acme.test"
     assert user.organization == org
     assert not user.entitlement_unverified
@@ -37,7 +38,7 @@ def test_end_user_is_associated_by_email_domain_on_creation(admin_user):
 def test_requester_with_unknown_domain_stays_unverified(admin_user):
     """An end-user whose domain matches no organization has no organization: unverified."""
     actions.create_organization(actor=admin_user, name="Acme", domain_names=["acme.test"])
-    user = actions.create_user(actor=None, email="someone@freemail.test")
+    user = actions.create_user(actor=SYSTEM, email="someone@freemail.test")
     assert user.organization is None
     assert user.entitlement_unverified
 
@@ -55,7 +56,7 @@ def test_associate_by_domain_never_moves_an_associated_user(admin_user):
 def test_agent_verifies_entitlement_and_associates(admin_user, agent):
     """An agent's verification sets the organization, records who and when, and is audited."""
     org = actions.create_organization(actor=admin_user, name="Initech")
-    user = actions.create_user(actor=None, email="peter@gmail.test")
+    user = actions.create_user(actor=SYSTEM, email="peter@gmail.test")
     verified = actions.verify_entitlement(
         agent=agent, user=user, organization=org, reason="contract #42"
     )
@@ -84,7 +85,7 @@ def test_sharing_and_personal_access_changes_are_audited(admin_user, agent):
     """Changing the org sharing setting or a user's personal override writes an audit event."""
     org = actions.create_organization(actor=admin_user, name="Globex", domain_names=["globex.test"])
     actions.update_organization(actor=admin_user, organization=org, sharing=OrgSharing.VIEW_ALL)
-    user = actions.create_user(actor=None, email="h@globex.test")
+    user = actions.create_user(actor=SYSTEM, email="h@globex.test")
     actions.set_personal_access(actor=agent, user=user, value="view_comment_all")
     org_event = AccountAuditEvent.objects.get(organization=org, field="sharing")
     assert (org_event.actor, org_event.old_value, org_event.new_value) == (
@@ -148,9 +149,9 @@ def test_agents_cannot_change_organizations(agent):
 
 def test_duplicate_email_is_refused(admin_user):
     """Emails are unique regardless of case."""
-    actions.create_user(actor=None, email="dup@example.test")
+    actions.create_user(actor=SYSTEM, email="dup@example.test")
     with pytest.raises(ValidationFailed, match="already registered"):
-        actions.create_user(actor=None, email="DUP@example.test")
+        actions.create_user(actor=SYSTEM, email="DUP@example.test")
 
 
 def test_agent_fields_are_validated(admin_user):
@@ -198,7 +199,7 @@ def test_admin_edits_to_access_settings_are_audited_too(admin_client, admin_user
     from django.urls import reverse
 
     org = actions.create_organization(actor=admin_user, name="Adminco")
-    user = actions.create_user(actor=None, email="p@adminco.test")
+    user = actions.create_user(actor=SYSTEM, email="p@adminco.test")
     actions.update_user(actor=admin_user, user=user, organization=org)
     form = {
         "name": "Adminco",

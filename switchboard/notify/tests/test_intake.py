@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import OrganizationDomainFactory
 from switchboard.notify import message_ids
 from switchboard.notify.intake import receive_email
@@ -54,7 +55,7 @@ def mail(
 
 def open_ticket(requester, subject: str = "Backups fail") -> Ticket:
     return ticket_actions.create_ticket(
-        actor=None,
+        actor=SYSTEM,
         requester=requester,
         subject=subject,
         description="It broke.",

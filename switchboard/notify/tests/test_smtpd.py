@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
 from switchboard.notify import message_ids
 from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
@@ -108,7 +109,7 @@ def test_reply_from_agent_threads_over_smtp(smtpd):
     requester = UserFactory(email="bob@example.test")
     agent = UserFactory(email="agent7@switchboard.test", role="agent")
     ticket = ticket_actions.create_ticket(
-        actor=None, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
+        actor=SYSTEM, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
     )
     msg = message(From=agent.email, References=message_ids.thread_root_id(ticket.pk))
     send(smtpd.port, msg)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
 from switchboard.core.sweeps import run_all_sweeps
 from switchboard.sla.models import (
@@ -28,7 +29,7 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def open_ticket(requester, *, priority="normal", region=None, actor=None, **kw) -> Ticket:
+def open_ticket(requester, *, priority="normal", region=None, actor=SYSTEM, **kw) -> Ticket:
     return actions.create_ticket(
         actor=actor,
         requester=requester,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.sweeps import run_all_sweeps
 from switchboard.sla.models import TicketClock
@@ -50,7 +51,7 @@ def test_due_column_matches_running_clocks_after_random_actions(
                 requester = rng.choice(requesters)
                 tickets.append(
                     actions.create_ticket(
-                        actor=rng.choice([None, None, support_agent]),
+                        actor=rng.choice([SYSTEM, SYSTEM, support_agent]),
                         requester=requester,
                         subject="Help",
                         description="Broken",

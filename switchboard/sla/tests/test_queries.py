@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.core.sweeps import registered_sweeps
 from switchboard.sla import demo
 from switchboard.sla.conditions import ConditionError, matches, validate_conditions
@@ -20,7 +21,7 @@ NOW = datetime(2025, 3, 10, 16, 0, tzinfo=UTC)  # Mon 09:00 PDT
 
 def open_ticket(requester, priority="normal") -> Ticket:
     return actions.create_ticket(
-        actor=None, requester=requester, subject="Down", description="Help", priority=priority
+        actor=SYSTEM, requester=requester, subject="Down", description="Help", priority=priority
     )
 
 

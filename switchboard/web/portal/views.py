@@ -424,7 +424,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 _email("already_registered", email, context)
             else:
                 user = account_actions.create_user(
-                    actor=None,
+                    actor=access.SYSTEM,
                     email=email,
                     name=name,
                     password=form.cleaned_data["password"],
