@@ -148,3 +148,29 @@ def test_end_user_ticket_list_runs_a_fixed_number_of_queries(customer, customer_
     for i in range(10):
         actions.create_ticket(actor=customer, subject=f"more {i}", description="d")
     assert count() == small
+
+
+def test_ticket_audits_list_for_agents_in_fixed_queries(agent_api, customer_api, internal_first):
+    """GET tickets/{id}/audits: the history for agents (with internal notes), 403 for
+    end-users, and a page costs the same number of queries however long the history."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def fetch():
+        with CaptureQueriesContext(connection) as ctx:
+            response = agent_api.get(f"tickets/{internal_first.pk}/audits.json")
+        assert response.status_code == 200, response.content
+        return response.json(), len(ctx.captured_queries)
+
+    fetch()  # the first request also records the token's first use
+    body, small = fetch()
+    assert body["count"] == 2
+    bodies = [e.get("body") for a in body["audits"] for e in a["events"] if e["type"] == "Comment"]
+    assert "Internal: account flagged for fraud review" in bodies
+    agent = AgentFactory()
+    for i in range(5):
+        actions.add_comment(ticket=internal_first, author=agent, body=f"step {i}", public=True)
+    body, large = fetch()
+    assert body["count"] == 7 and large == small
+    denied = customer_api.get(f"tickets/{internal_first.pk}/audits.json")
+    assert denied.status_code == 403

@@ -134,6 +134,15 @@ class AuditOut(Schema):
     events: list[AuditEventOut]
 
 
+class AuditList(Schema):
+    audits: list[AuditOut]
+    count: int | None = None
+    next_page: str | None = None
+    previous_page: str | None = None
+    meta: CursorMeta | None = None
+    links: CursorLinks | None = None
+
+
 class TicketEnvelope(Schema):
     ticket: TicketOut
 

@@ -16,6 +16,7 @@ from switchboard.api.zendesk.pagination import BadPagination, paginate
 from switchboard.api.zendesk.render import ZENDESK_FIELD, Renderer
 from switchboard.api.zendesk.schemas import (
     ERRORS,
+    AuditList,
     CommentList,
     TagsIn,
     TagsOut,
@@ -292,6 +293,25 @@ def list_comments(request: HttpRequest, ticket_id: int, params: Query[PageParams
     renderer = Renderer(request)
     return json_response(
         paginate(request, qs, "comments", lambda rows: renderer.comments(list(rows)), keyset=False)
+    )
+
+
+@route(router, ["GET"], "/tickets/{int:ticket_id}/audits", response={200: AuditList, **ERRORS})
+def list_audits(request: HttpRequest, ticket_id: int, params: Query[PageParams]) -> HttpResponse:
+    """The ticket's history, oldest first, each audit with its events. Agents only (as in
+    Zendesk); rendered through tickets.projection like every other output."""
+    who = actor(request)
+    if not who.is_agent:
+        return forbidden("Only agents can read a ticket's audits.")
+    ticket = queries.ticket_for_user(who, ticket_id)
+    qs = (
+        TicketAudit.objects.filter(ticket=ticket)
+        .prefetch_related(Prefetch("events", queryset=AuditEvent.objects.select_related("comment")))
+        .order_by("pk")
+    )
+    renderer = Renderer(request)
+    return json_response(
+        paginate(request, qs, "audits", lambda rows: [renderer.audit([a]) for a in rows])
     )
 
 

@@ -137,6 +137,7 @@ def _walk(world: dict, user) -> dict[str, str]:
         f"tickets/show_many.json?ids={ticket.pk}",
         f"tickets/{ticket.pk}/comments.json",
         f"tickets/{ticket.pk}/tags.json",
+        f"tickets/{ticket.pk}/audits.json",
         "organizations.json",
         f"organizations/{org.pk}.json",
         "users/me.json",
