@@ -15,7 +15,7 @@ and comments on tickets they requested, and on tickets they are CC'd on. For oth
 their own organization, their personal setting decides when it is not `inherit`; otherwise the
 organization's setting does. Under the two "selected" organization settings an inheriting member
 sees only their own tickets: the "selected users" are exactly those whose personal setting
-grants more. Internal notes are never shown to end-users (see the tickets queries).
+grants more. Internal notes are never shown to end-users (tickets.projection).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The portal's permission-checked reads: a customer's ticket lists and attachments.
 
-Built on tickets.queries.visible_tickets and accounts.access (the one place that decides who sees
-what); every function here only narrows what those allow.
+Built on accounts.access (the one place that decides who sees what); every function here only
+narrows what it allows. What of a ticket the customer sees is tickets.projection.
 """
 
 from __future__ import annotations
