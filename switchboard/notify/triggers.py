@@ -406,14 +406,21 @@ def render_text(source: str, context: Mapping[str, Any]) -> str:
 
 
 def message_context(
-    ticket: Ticket, context: RuleContext, *, recipient: Any, rule_title: str = ""
+    ticket: Ticket,
+    context: RuleContext,
+    *,
+    recipient: Any,
+    rule_title: str = "",
+    view: projection.TicketView | None = None,
 ) -> dict[str, Any]:
     """Plain values for templates, as `recipient` (a User, or `access.SYSTEM` for agents'
     channels) may see the ticket — through `tickets.projection`, so a requester's or CC's email
     never carries an internal note, an internal first comment or a hidden field. No model
-    instances, so no lazy queries. NotFound if the recipient may not see the ticket."""
+    instances, so no lazy queries. NotFound if the recipient may not see the ticket. `view`: the
+    projection already computed for this kind of recipient (agent or end-user), to reuse."""
     viewer = access.viewer_for(recipient)
-    view = projection.ticket_view_for(recipient, ticket)
+    if view is None or view.internal != projection.sees_internal(viewer):
+        view = projection.ticket_view_for(recipient, ticket)
     org = ticket.organization
     requester = ticket.requester
     comment = context.comment
@@ -463,6 +470,7 @@ def _email(
     from switchboard.notify.outbox import queue_email, render_email
 
     results = []
+    views: dict[bool, projection.TicketView] = {}  # one projection per kind of recipient
     template = action.get("template", "rules/agent_notice")
     recipients = _recipients(action, ticket)
     if recipients:
@@ -477,7 +485,10 @@ def _email(
         if event == "ticket.commented" and comment is not None and comment.author_id == user.pk:
             results.append({**label, "skipped": "author of the comment"})
             continue
-        values = message_context(ticket, context, recipient=user)
+        kind = access.is_agent(user)
+        if kind not in views:  # the same for every recipient of a kind (access checked above)
+            views[kind] = projection.ticket_view_for(user, ticket)
+        values = message_context(ticket, context, recipient=user, view=views[kind])
         values["recipient"] = {"name": user.name or user.email, "email": user.email}
         subject = render_text(action.get("subject") or EMAIL_TEMPLATES[template], values)
         text, html = render_email(template, values)
