@@ -774,6 +774,66 @@ def create_follow_up(
     return ticket
 
 
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging `sources` into `target` does to who sees what (decided before any write).
+
+    - same requester (and organization): the carried conversation stays public on the target;
+    - same organization, different requesters: internal by default, the agent may make it public;
+    - otherwise: internal, always (another customer never reads it).
+    The merge notes' visibility follows the same rule.
+    """
+
+    target: Ticket
+    sources: list[Ticket]
+    same_requester: bool
+    same_organization: bool
+
+    @property
+    def public_allowed(self) -> bool:
+        return self.same_requester or (
+            self.same_organization and self.target.organization_id is not None
+        )
+
+    @property
+    def public_by_default(self) -> bool:
+        return self.same_requester and self.same_organization
+
+
+def plan_merge(*, sources: Iterable[Ticket], target: Ticket) -> MergePlan:
+    """Validate a merge and say what it will do; writes nothing."""
+    if target.is_closed:
+        raise ValidationFailed(f"target: ticket #{target.pk} is closed.", field="target")
+    listed = sorted({s.pk: s for s in sources}.values(), key=lambda t: t.pk)
+    if not listed:
+        raise ValidationFailed("ids: name at least one ticket to merge.", field="ids")
+    if len(listed) > 5:
+        raise ValidationFailed("ids: merge at most 5 tickets at once.", field="ids")
+    for source in listed:
+        if source.pk == target.pk:
+            raise ValidationFailed("ids: a ticket cannot be merged into itself.", field="ids")
+        if source.is_closed:
+            raise ValidationFailed(f"ids: ticket #{source.pk} is already closed.", field="ids")
+    return MergePlan(
+        target=target,
+        sources=listed,
+        same_requester=all(s.requester_id == target.requester_id for s in listed),
+        same_organization=all(s.organization_id == target.organization_id for s in listed),
+    )
+
+
+def _merge_visibility(plan: MergePlan, value: bool | None, name: str) -> bool:
+    if value is None:
+        return plan.public_by_default
+    if value and not plan.public_allowed:
+        raise ValidationFailed(
+            f"{name}: the tickets belong to different requesters and organizations; "
+            "their conversations stay internal.",
+            field=name,
+        )
+    return bool(value)
+
+
 @transaction.atomic
 def merge_tickets(
     *,
@@ -782,39 +842,43 @@ def merge_tickets(
     target: Ticket,
     source_comment: str = "",
     target_comment: str = "",
+    source_comment_public: bool | None = None,
+    target_comment_public: bool | None = None,
+    via: str = Channel.WEB,
 ) -> Ticket:
     """Close each source with tag close_by_merge and a note; note the merge on the target.
 
-    The target shows the sources' comments by reference (see queries.comments_for).
+    The target shows the sources' comments by reference (see queries.comments_for); whether
+    its requester sees the public ones follows `target_comment_public` (plan_merge decides the
+    default and refuses "public" across organizations). `source_comment_public` is the
+    visibility of the note left on each source.
     """
-    if not _is_agent(actor):
+    if not _is_agent(actor) or actor is None:
         raise PermissionDenied("Only agents can merge tickets.")
+    via = _choice("via", via, Channel.values)
     now = timezone.now()
-    target = Ticket.objects.select_for_update().get(pk=target.pk)
-    if target.is_closed:
-        raise ValidationFailed(f"target: ticket #{target.pk} is closed.", field="target")
     ids = sorted({s.pk for s in sources})
-    if not ids:
-        raise ValidationFailed("sources: name at least one ticket to merge.", field="sources")
-    if target.pk in ids:
-        raise ValidationFailed("sources: a ticket cannot be merged into itself.", field="sources")
-    locked = list(Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    if len(locked) != len(ids):
+    # Lock in id order (target included) so two merges touching the same tickets cannot deadlock.
+    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[*ids, target.pk])}
+    if target.pk not in locked or any(pk not in locked for pk in ids):
         raise NotFound()
-    for source in locked:
-        if source.is_closed:
-            raise ValidationFailed(
-                f"sources: ticket #{source.pk} is already closed.", field="sources"
-            )
-    for source in locked:
-        audit = _Audit(source, actor, Channel.WEB, now)
+    target = locked[target.pk]
+    plan = plan_merge(sources=[locked[pk] for pk in ids], target=target)
+    carried_public = _merge_visibility(plan, target_comment_public, "target_comment_is_public")
+    source_public = _merge_visibility(plan, source_comment_public, "source_comment_is_public")
+    for source in plan.sources:
+        audit = _Audit(source, actor, via, now)
+        default_note = (
+            f'This request was closed and merged into request #{target.pk} "{target.subject}".'
+            if source.requester_id == target.requester_id
+            else f"This request was closed and merged into request #{target.pk}."
+        )
         note = Comment.objects.create(
             ticket=source,
             author=actor,
-            body=source_comment
-            or f'This request was closed and merged into request #{target.pk} "{target.subject}".',
-            public=False,
-            channel=Channel.SYSTEM,
+            body=source_comment or default_note,
+            public=source_public,
+            channel=via,
             created_at=now,
         )
         audit.comment(note)
@@ -822,23 +886,25 @@ def merge_tickets(
         old_status = source.status
         _change_status(source, None, TicketStatus.CLOSED, audit, now)
         source.merged_into = target
+        source.merged_comments_public = carried_public
         audit.change("merged_into", None, target.pk)
         source.updated_at = now
         source.save()
         audit.save()
         _close_timer(source, old_status)
         emit(TicketEvent(EventKind.MERGED, source, actor, now, dict(audit.changes), note))
-    audit = _Audit(target, actor, Channel.WEB, now)
-    listed = ", ".join(f"#{s.pk}" for s in locked)
+    audit = _Audit(target, actor, via, now)
+    listed = ", ".join(f"#{s.pk}" for s in plan.sources)
     note = Comment.objects.create(
         ticket=target,
         author=actor,
         body=target_comment or f"Requests {listed} were closed and merged into this request.",
-        public=False,
-        channel=Channel.SYSTEM,
+        public=carried_public,
+        channel=via,
         created_at=now,
     )
     audit.comment(note)
+    audit.change("merged_from", None, [s.pk for s in plan.sources])
     target.updated_at = now
     target.save(update_fields=["updated_at"])
     search_index.refresh([target.pk, *ids])

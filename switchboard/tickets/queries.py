@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from switchboard.accounts import access
 from switchboard.core.errors import NotFound
@@ -48,9 +48,18 @@ def ticket_for_user(
 
 def comments_for(user: Any, ticket: Ticket) -> QuerySet[Comment]:
     """The conversation as `user` may read it: the ticket's comments plus, by reference, those
-    of tickets merged into it. Internal notes are for agents only."""
+    of tickets merged into it. Internal notes are for agents only, and so are the carried
+    comments of a merge that kept them internal (Ticket.merged_comments_public).
+
+    Each comment carries `shown_public`: whether the ticket's requester sees it here (a public
+    reply carried from an internal merge is an internal note on this ticket)."""
     access.require(user, ticket, access.Action.VIEW)
-    qs = Comment.objects.filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
+    shown_public = Q(public=True) & (
+        Q(ticket_id=ticket.pk) | Q(ticket__merged_comments_public=True)
+    )
+    qs = Comment.objects.filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket)).annotate(
+        shown_public=ExpressionWrapper(shown_public, output_field=BooleanField())
+    )
     if not access.is_agent(user):
-        qs = qs.filter(public=True)
+        qs = qs.filter(shown_public)
     return qs.select_related("author").prefetch_related("attachments").order_by("created_at", "pk")

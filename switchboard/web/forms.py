@@ -87,6 +87,18 @@ class PropertiesForm(forms.Form):
 
 class MergeForm(forms.Form):
     target = forms.CharField(max_length=20)
+    # "public" / "internal": the carried conversation's visibility on the target; empty: the
+    # default for these tickets (tickets.actions.plan_merge).
+    visibility = forms.ChoiceField(
+        required=False, choices=[("", "default"), ("public", "public"), ("internal", "internal")]
+    )
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        visibility = data.get("visibility") or ""
+        data["public"] = None if not visibility else visibility == "public"
+        return data
 
     def clean_target(self) -> int:
         value = self.cleaned_data["target"].strip().lstrip("#")

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from switchboard.accounts.access import Action
 from switchboard.accounts.models import SupportGroup
@@ -332,31 +332,65 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("web-ticket", ticket_id=ticket.pk)
 
 
-@require_POST
+def _merge_error(
+    request: HttpRequest, ticket: Ticket, exc: SwitchboardError, target: Any
+) -> HttpResponse:
+    message = exc.message
+    if exc.status_code == 404:
+        message = f"target: ticket #{target} was not found."
+    return _ticket_response(
+        request,
+        ticket.pk,
+        status=422 if exc.status_code == 404 else exc.status_code,
+        error=message,
+        error_form="merge",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @agent_page
 def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Merge this ticket into another: GET (or a POST without `confirm`) shows what will happen
+    and asks; the confirmed POST merges. The choices the agent may make are those plan_merge
+    allows; merge_tickets checks them again."""
     ticket = ticket_for_user(request.user, ticket_id)
-    form = MergeForm(request.POST)
+    form = MergeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return _ticket_response(
             request, ticket.pk, status=422, error=first_error(form), error_form="merge"
         )
+    data = form.cleaned_data
     try:
-        target = ticket_for_user(request.user, form.cleaned_data["target"])
-        actions.merge_tickets(actor=request.user, sources=[ticket], target=target)  # type: ignore[arg-type]
+        target = ticket_for_user(request.user, data["target"])
+        plan = actions.plan_merge(sources=[ticket], target=target)
     except SwitchboardError as exc:
-        message = exc.message
-        if exc.status_code == 404:
-            message = f"target: ticket #{form.cleaned_data['target']} was not found."
-        return _ticket_response(
-            request,
-            ticket.pk,
-            status=422 if exc.status_code == 404 else exc.status_code,
-            error=message,
-            error_form="merge",
-        )
-    messages.success(request, f"Ticket #{ticket.pk} was merged into #{target.pk}.")
-    return redirect("web-ticket", ticket_id=target.pk)
+        return _merge_error(request, ticket, exc, data["target"])
+    carried_public = plan.public_by_default if data["public"] is None else data["public"]
+    if request.method == "POST" and data["confirm"]:
+        try:
+            actions.merge_tickets(
+                actor=request.user,  # type: ignore[arg-type]
+                sources=[ticket],
+                target=target,
+                source_comment_public=carried_public,
+                target_comment_public=carried_public,
+            )
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "web/merge_confirm.html",
+                {"plan": plan, "ticket": ticket, "public": False, "error": exc.message},
+                status=422,
+            )
+        except SwitchboardError as exc:
+            return _merge_error(request, ticket, exc, data["target"])
+        messages.success(request, f"Ticket #{ticket.pk} was merged into #{target.pk}.")
+        return redirect("web-ticket", ticket_id=target.pk)
+    return render(
+        request,
+        "web/merge_confirm.html",
+        {"plan": plan, "ticket": ticket, "public": carried_public and plan.public_allowed},
+    )
 
 
 @require_POST

@@ -50,6 +50,7 @@ ERRORS: dict[int, Any] = {
     403: Forbidden,
     404: SimpleError,
     413: SimpleError,
+    409: SimpleError,
     422: RecordInvalid,
     429: SimpleError,
 }

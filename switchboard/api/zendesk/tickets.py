@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from switchboard.accounts.models import Organization, SupportGroup, User
+from switchboard.api import actions as api_actions
+from switchboard.api.models import JobStatus
 from switchboard.api.zendesk.base import actor, forbidden, json_response, route
 from switchboard.api.zendesk.pagination import BadPagination, paginate
 from switchboard.api.zendesk.render import ZENDESK_FIELD, Renderer
@@ -294,6 +296,80 @@ def list_comments(request: HttpRequest, ticket_id: int, params: Query[PageParams
             request, qs, "comments", lambda rows: [renderer.comment(c) for c in rows], keyset=False
         )
     )
+
+
+# --- merge and job statuses --------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+class MergeIn(Schema):
+    """Zendesk's merge body. Strict types: `true` is not an id, "yes" is not a boolean."""
+
+    ids: list[Annotated[StrictInt, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=5)
+    target_comment: StrictStr | None = Field(None, max_length=65_000)
+    source_comment: StrictStr | None = Field(None, max_length=65_000)
+    target_comment_is_public: StrictBool | None = None
+    source_comment_is_public: StrictBool | None = None
+
+
+class JobStatusOut(Schema):
+    job_status: dict[str, Any]
+
+
+def _job_status(request: HttpRequest, job: JobStatus) -> dict[str, Any]:
+    return {
+        "job_status": {
+            "id": job.id,
+            "url": Renderer(request).url(f"job_statuses/{job.id}.json"),
+            "total": job.total,
+            "progress": job.progress,
+            "status": job.status,
+            "message": job.message or None,
+            "results": job.results,
+        }
+    }
+
+
+@route(
+    router,
+    ["POST"],
+    "/tickets/{int:ticket_id}/merge",
+    response={200: JobStatusOut, **ERRORS},
+)
+def merge_tickets(request: HttpRequest, ticket_id: int, payload: MergeIn) -> HttpResponse:
+    """Merge the tickets `ids` into this one (agents). Across requesters the carried comments
+    and the notes are internal by default; across organizations they cannot be public (422).
+    Answers with a job status, readable at /job_statuses/{id}."""
+    who = actor(request)
+    if not who.is_agent:
+        return forbidden("Only agents can merge tickets.")
+    target = queries.ticket_for_user(who, ticket_id)
+    found = {t.pk: t for t in Ticket.objects.filter(pk__in=payload.ids)}
+    missing = [pk for pk in payload.ids if pk not in found]
+    if missing:
+        raise ValidationFailed(f"ids: no ticket with id {missing[0]}.", field="ids")
+    job = api_actions.merge_tickets_job(
+        actor=who,
+        target=target,
+        sources=list(found.values()),
+        target_comment=payload.target_comment or "",
+        source_comment=payload.source_comment or "",
+        target_comment_public=payload.target_comment_is_public,
+        source_comment_public=payload.source_comment_is_public,
+    )
+    return json_response(_job_status(request, job))
+
+
+@route(router, ["GET"], "/job_statuses/{slug:job_id}", response={200: JobStatusOut, **ERRORS})
+def show_job_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A job status the caller started (admins: any)."""
+    who = actor(request)
+    jobs = JobStatus.objects.all() if who.role == "admin" else JobStatus.objects.filter(owner=who)
+    job = jobs.filter(pk=job_id[:32]).first()
+    if job is None:
+        raise NotFound()
+    return json_response(_job_status(request, job))
 
 
 def _tags_response(ticket_id: int) -> HttpResponse:

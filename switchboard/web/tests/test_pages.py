@@ -290,8 +290,17 @@ def test_bad_tag_is_422_with_message_and_nothing_written(agent_client, make_tick
 
 
 def test_merge_into_another_ticket(agent_client, make_ticket):
+    """Merging asks first (nothing changes), then the confirmed POST merges."""
     source, target = make_ticket(subject="dup"), make_ticket(subject="main")
+    response = agent_client.get(f"/tickets/{source.pk}/merge", {"target": f"#{target.pk}"})
+    assert response.status_code == 200 and "Merge and close" in text(response)
     response = agent_client.post(f"/tickets/{source.pk}/merge", {"target": f"#{target.pk}"})
+    assert response.status_code == 200 and "Merge and close" in text(response)
+    source.refresh_from_db()
+    assert source.merged_into_id is None
+    response = agent_client.post(
+        f"/tickets/{source.pk}/merge", {"target": f"#{target.pk}", "confirm": "1"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/tickets/{target.pk}/"
     source.refresh_from_db()
     assert source.status == TicketStatus.CLOSED and source.merged_into_id == target.pk
@@ -310,7 +319,7 @@ def test_merge_into_a_missing_ticket_is_a_422(agent_client, make_ticket):
 
 def test_closed_ticket_offers_a_follow_up(agent_client, make_ticket):
     source, target = make_ticket(subject="dup", tags=["geo"]), make_ticket(subject="main")
-    agent_client.post(f"/tickets/{source.pk}/merge", {"target": str(target.pk)})
+    agent_client.post(f"/tickets/{source.pk}/merge", {"target": str(target.pk), "confirm": "1"})
     html = text(agent_client.get(f"/tickets/{source.pk}/"))
     assert "Create follow-up" in html and 'id="reply-form"' not in html
     response = agent_client.post(f"/tickets/{source.pk}/follow-up", {"body": "Still broken."})
@@ -321,7 +330,7 @@ def test_closed_ticket_offers_a_follow_up(agent_client, make_ticket):
 
 def test_reply_on_closed_ticket_is_a_422(agent_client, make_ticket):
     source, target = make_ticket(), make_ticket()
-    agent_client.post(f"/tickets/{source.pk}/merge", {"target": str(target.pk)})
+    agent_client.post(f"/tickets/{source.pk}/merge", {"target": str(target.pk), "confirm": "1"})
     response = agent_client.post(
         f"/tickets/{source.pk}/reply", {"body": "hi", "visibility": "public"}
     )
