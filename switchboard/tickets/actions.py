@@ -20,7 +20,7 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
-from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from switchboard.core.timers import cancel_timer, schedule_timer
 from switchboard.tickets import search_index
 from switchboard.tickets.events import EventKind, TicketEvent, emit
@@ -629,6 +629,49 @@ def _apply_changes(
         _change_status(ticket, actor, changes["status"], audit, now)
 
 
+def _stored(ticket: Ticket, name: str) -> Any:
+    """A field's value as a form sends it back: ids for users and groups."""
+    if name in ("assignee", "group", "organization", "requester"):
+        return getattr(ticket, f"{name}_id")
+    return getattr(ticket, name)
+
+
+def _drop_unchanged_or_conflict(
+    ticket: Ticket, changes: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """Compare-and-set, under the row lock: for each field the caller changed from the value
+    it saw (`expected`), a field someone else changed meanwhile is a Conflict (both values
+    reported) unless they set what the caller wants; fields already as wanted are dropped."""
+    conflicts: list[tuple[str, Any, Any]] = []
+    for name, seen in expected.items():
+        if name not in changes:
+            continue
+        wanted = _jsonable(changes[name]) if changes[name] is not None else None
+        current = _stored(ticket, name)
+        if current == wanted:
+            del changes[name]
+        elif current != seen:
+            conflicts.append((name, wanted, current))
+    if conflicts:
+        raise Conflict(
+            "Someone else changed "
+            + ", ".join(name for name, _, _ in conflicts)
+            + " since you opened this ticket; nothing was saved.",
+            conflicts=conflicts,
+        )
+
+
+def require_unchanged_since(*, ticket: Ticket, stamp: datetime) -> Ticket:
+    """Zendesk's safe_update: lock the ticket for the caller's transaction and raise Conflict
+    if it changed after `stamp` (an `updated_at` the caller read, to the second as rendered)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("require_unchanged_since must run inside the update's transaction")
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.updated_at.replace(microsecond=0) > stamp:
+        raise Conflict()
+    return locked
+
+
 @transaction.atomic
 def update_ticket(
     *,
@@ -636,15 +679,19 @@ def update_ticket(
     actor: User,
     via: str = Channel.WEB,
     at: datetime | None = None,
+    expected: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Ticket:
     """Change ticket fields (status, priority, assignee, group, tags, custom fields, ...).
 
     An agent's first update moves a new ticket to open. A requester may only solve their own
-    ticket. Closed tickets never change.
+    ticket. Closed tickets never change. `expected` ({field: the value the caller saw, ids for
+    users and groups}) makes the change a compare-and-set: see _drop_unchanged_or_conflict.
     """
     now = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected:
+        _drop_unchanged_or_conflict(ticket, changes, expected)
     if not _is_agent(actor):
         access.require(actor, ticket, access.Action.VIEW)
         if set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:

@@ -359,3 +359,41 @@ def macro_by_id(macro_id: Any) -> Macro:
     if macro is None:
         raise ValidationFailed("macro: no such active macro.", field="macro")
     return macro
+
+
+# --- who else is on the ticket -----------------------------------------------------------------
+
+
+@dataclass
+class TicketActivity:
+    replying: list[User]
+    updated_by: list[str]  # who else changed the ticket since the page was rendered
+    updated_at: datetime
+
+
+def ticket_activity(user: Any, ticket_id: Any, since: datetime) -> TicketActivity:
+    """Other agents replying now, and whether someone else changed the ticket after `since`
+    (the page's updated_at). Three queries."""
+    from switchboard.web.models import TicketPresence
+
+    ticket = ticket_for_user(user, ticket_id)
+    now = timezone.now()
+    replying = [
+        p.user
+        for p in TicketPresence.objects.filter(ticket=ticket, expires_at__gt=now)
+        .exclude(user_id=user.pk)
+        .select_related("user")
+        .order_by("user__name")
+    ]
+    names: list[str] = []
+    if ticket.updated_at > since:
+        for audit in (
+            TicketAudit.objects.filter(ticket=ticket, created_at__gt=since)
+            .exclude(actor_id=user.pk)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        ):
+            name = (audit.actor.name or audit.actor.email) if audit.actor else "an automation"
+            if name not in names:
+                names.append(name)
+    return TicketActivity(replying=replying, updated_by=names, updated_at=ticket.updated_at)

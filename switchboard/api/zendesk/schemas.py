@@ -189,6 +189,10 @@ class TicketFields(Schema):
     via_followup_source_id: int | None = None
     product_line: str | None = None
     preferred_region: str | None = None
+    # Zendesk's collision protection (PUT only): refuse with 409 if the ticket changed after
+    # `updated_stamp` (its updated_at as read).
+    safe_update: bool | None = None
+    updated_stamp: str | None = None
 
 
 class TicketIn(Schema):

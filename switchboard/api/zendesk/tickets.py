@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.db import transaction
@@ -248,13 +249,42 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     return response
 
 
+def _safe_update_stamp(data: dict[str, Any]) -> datetime | None:
+    """The `updated_stamp` to check when `safe_update` is true; None otherwise."""
+    safe, raw = data.pop("safe_update", None), data.pop("updated_stamp", None)
+    if not safe:
+        return None
+    if not raw:
+        raise ValidationFailed(
+            "updated_stamp: required with safe_update (the ticket's updated_at as you read it).",
+            field="updated_stamp",
+            code="BlankValue",
+        )
+    try:
+        stamp = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"updated_stamp: {raw[:40]!r} is not an ISO 8601 time such as 2024-05-01T10:00:00Z.",
+            field="updated_stamp",
+        ) from None
+    if stamp.tzinfo is None:
+        raise ValidationFailed(
+            "updated_stamp: include the time zone (Z for UTC).", field="updated_stamp"
+        )
+    return stamp
+
+
 @route(router, ["PUT"], "/tickets/{int:ticket_id}", response={200: TicketAuditEnvelope, **ERRORS})
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> HttpResponse:
-    """Partial update: only the fields sent change. `comment` adds a reply or internal note."""
+    """Partial update: only the fields sent change. `comment` adds a reply or internal note.
+    With `safe_update: true` and `updated_stamp`, a ticket changed since answers 409."""
     who = actor(request)
     data = payload.ticket.model_dump(exclude_unset=True)
+    stamp = _safe_update_stamp(data)
     with transaction.atomic():
         ticket = queries.ticket_for_user(who, ticket_id)
+        if stamp is not None:
+            ticket = actions.require_unchanged_since(ticket=ticket, stamp=stamp)
         before = ticket.audits.aggregate(m=Max("pk"))["m"] or 0
         changes = _changes(data)
         comment = data.get("comment")
