@@ -747,16 +747,18 @@ def solve_ticket(*, ticket: Ticket, actor: User, comment: str = "", public: bool
     return update_ticket(ticket=ticket, actor=actor, status=TicketStatus.SOLVED)
 
 
-def add_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, add_tags=list(tags))
+def add_tags(*, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, add_tags=list(tags))
 
 
-def remove_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, remove_tags=list(tags))
+def remove_tags(
+    *, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB
+) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, remove_tags=list(tags))
 
 
-def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, tags=list(tags))
+def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, tags=list(tags))
 
 
 @transaction.atomic

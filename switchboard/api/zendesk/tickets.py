@@ -417,7 +417,7 @@ def set_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Replace the ticket's tags."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(ticket.pk)
 
 
@@ -426,7 +426,7 @@ def add_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Add tags, keeping the others."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(ticket.pk)
 
 
@@ -435,7 +435,7 @@ def remove_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) ->
     """Remove the tags named."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(ticket.pk)
 
 
