@@ -125,7 +125,7 @@ class MergeForm(forms.Form):
 
     def clean_target(self) -> int:
         value = self.cleaned_data["target"].strip().lstrip("#")
-        if not value.isdigit():
+        if not value.isdigit() or len(value) > 18:
             raise forms.ValidationError("Enter the number of the ticket to merge into, e.g. 1234.")
         return int(value)
 

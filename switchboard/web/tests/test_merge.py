@@ -86,3 +86,11 @@ def test_same_org_merge_can_be_made_public(agent_client, customer):
         {"target": target.pk, "visibility": "public", "confirm": "1"},
     )
     assert "first words" in text(_portal(colleague).get(f"/portal/tickets/{target.pk}/"))
+
+
+def test_merge_target_that_is_not_a_ticket_number_is_a_422(agent_client, customer):
+    """Letters, or a number too large to be a ticket id, are a 422 with a message."""
+    source = create_ticket(actor=customer, subject="Dup", description="words")
+    for target in ("abc", "9" * 30):
+        response = agent_client.get(f"/tickets/{source.pk}/merge", {"target": target})
+        assert response.status_code == 422 and "target: " in text(response)
