@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 # Below this much time left a badge turns amber: the "Breaching within 2 h" view's window.
 WARN_BEFORE = timedelta(hours=2)
@@ -145,7 +146,9 @@ def channel_label(channel: str, actor_role: str | None) -> str:
     }.get(channel, channel)
 
 
-def _value(field: str, value: object, names: dict[tuple[str, int], str], labels: dict) -> str:
+def _value(
+    field: str, value: object, names: dict[tuple[str, int], str], labels: dict[Any, str]
+) -> str:
     if value is None or value == "" or value == []:
         return "—"
     kind = ID_KINDS.get(field)
@@ -174,7 +177,7 @@ def describe_event(
     to_value: object,
     comment_public: bool | None,
     names: dict[tuple[str, int], str],
-    labels: dict,
+    labels: dict[Any, str],
 ) -> str:
     """One audit event as a sentence fragment: "added an internal note", "assignee: Ann → Bo".
 
