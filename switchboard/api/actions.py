@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -11,6 +12,9 @@ from switchboard.accounts.models import User
 from switchboard.api.models import JobStatus
 from switchboard.tickets import actions as ticket_actions
 from switchboard.tickets.models import Channel, Ticket
+
+# How long GET /job_statuses/{id} answers (Zendesk keeps job statuses for about an hour).
+JOB_STATUS_TTL = timedelta(days=1)
 
 
 @transaction.atomic
@@ -51,4 +55,18 @@ def merge_tickets_job(
         results=results,
         created_at=now,
         updated_at=now,
+        expires_at=now + JOB_STATUS_TTL,
+    )
+
+
+def _forget(job: JobStatus, now: datetime) -> None:
+    job.delete()
+
+
+def connect() -> None:
+    """Expired job statuses are deleted by the sweeper."""
+    from switchboard.core.sweeps import register_sweep
+
+    register_sweep(
+        "api.job_status_expired", model=JobStatus, due_field="expires_at", handler=_forget
     )

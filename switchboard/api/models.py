@@ -27,7 +27,7 @@ def _job_id() -> str:
 class JobStatus(models.Model):
     """What an API request that Zendesk answers with a job status did (GET /job_statuses/{id}).
 
-    Only the user who started it (and admins) can read it."""
+    Only the user who started it (and admins) can read it, until it expires (a day)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -47,6 +47,8 @@ class JobStatus(models.Model):
     results = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
+    # Readable until then; the sweeper deletes it (api.apps), as Zendesk forgets job statuses.
+    expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -31,3 +31,16 @@ def note_replying(*, ticket: Ticket, user: User, now: datetime | None = None) ->
 def clear_presence(*, ticket: Ticket, user: User) -> None:
     """`user` sent (or abandoned) their reply."""
     TicketPresence.objects.filter(ticket=ticket, user=user).delete()
+
+
+def _forget(presence: TicketPresence, now: datetime) -> None:
+    presence.delete()
+
+
+def connect() -> None:
+    """Expired presence rows are deleted by the sweeper (a reply abandoned without sending)."""
+    from switchboard.core.sweeps import register_sweep
+
+    register_sweep(
+        "web.presence_expired", model=TicketPresence, due_field="expires_at", handler=_forget
+    )

@@ -21,7 +21,8 @@ class TicketPresence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "user"], name="ticket_presence_uniq")
         ]
-        indexes = [models.Index(fields=["ticket", "expires_at"], name="presence_ticket_exp_idx")]
+        # The sweeper deletes expired rows (web.apps): it scans by expires_at.
+        indexes = [models.Index(fields=["expires_at"], name="presence_expires_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.activity} on #{self.ticket_id}"

@@ -182,3 +182,20 @@ def test_job_status_is_readable_by_its_owner_only(agent_api, admin_api, acme_use
     other = client_for(AgentFactory())
     assert other.get(f"job_statuses/{job['id']}").status_code == 404
     assert agent_api.get("job_statuses/0123456789abcdef0123456789abcdef").status_code == 404
+
+
+def test_job_statuses_expire(agent_api, acme_user):
+    """A job status is deleted by the sweeper a day after the merge; then it is a 404."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from switchboard.core.sweeps import run_all_sweeps
+
+    source = _ticket(acme_user, "Dup", "words")
+    target = _ticket(acme_user, "Main", "words")
+    job = _merge(agent_api, target, ids=[source.pk]).json()["job_status"]
+    run_all_sweeps(timezone.now() + timedelta(hours=23))
+    assert agent_api.get(f"job_statuses/{job['id']}").status_code == 200
+    run_all_sweeps(timezone.now() + timedelta(days=1, minutes=1))
+    assert agent_api.get(f"job_statuses/{job['id']}").status_code == 404

@@ -164,3 +164,16 @@ def test_sending_the_reply_clears_presence_and_bad_input_is_422(two_agents, make
     assert client.post(f"/tickets/{ticket.pk}/presence", {"activity": "x"}).status_code == 422
     assert client.get(f"/tickets/{ticket.pk}/activity?since=yesterday").status_code == 422
     assert client.get(f"/tickets/{ticket.pk}/activity?since=2024-01-01T00:00:00").status_code == 422
+
+
+def test_the_sweeper_deletes_expired_presence(two_agents, make_ticket):
+    """A reply abandoned without sending leaves no row behind once the sweeper runs."""
+    from switchboard.core.sweeps import run_all_sweeps
+
+    _a, b = two_agents
+    ticket = make_ticket()
+    _client(b).post(f"/tickets/{ticket.pk}/presence", {"activity": "replying"})
+    run_all_sweeps(timezone.now())
+    assert TicketPresence.objects.count() == 1
+    run_all_sweeps(timezone.now() + timedelta(minutes=1))
+    assert not TicketPresence.objects.exists()
