@@ -42,7 +42,7 @@ class TicketType(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web form"
+    WEB = "web", "Web (portal or agent workspace)"
     EMAIL = "email", "Email"
     API = "api", "API"
     MAILING_LIST = "mailing_list", "Mailing list"

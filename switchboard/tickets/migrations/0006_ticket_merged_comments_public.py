@@ -14,22 +14,72 @@ def keep_same_requester_merges_public(apps, schema_editor):
     same_requester.filter(organization_id=F("merged_into__organization_id")).update(
         merged_comments_public=True
     )
-    same_requester.filter(
-        organization__isnull=True, merged_into__organization__isnull=True
-    ).update(merged_comments_public=True)
+    same_requester.filter(organization__isnull=True, merged_into__organization__isnull=True).update(
+        merged_comments_public=True
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_search_vector_bigrams'),
+        ("tickets", "0005_search_vector_bigrams"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='merged_comments_public',
+            model_name="ticket",
+            name="merged_comments_public",
             field=models.BooleanField(default=False),
         ),
         migrations.RunPython(keep_same_requester_merges_public, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="comment",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web (portal or agent workspace)"),
+                    ("email", "Email"),
+                    ("api", "API"),
+                    ("mailing_list", "Mailing list"),
+                    ("chat", "Chat"),
+                    ("phone", "Phone"),
+                    ("system", "System"),
+                ],
+                default="web",
+                max_length=20,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="ticket",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web (portal or agent workspace)"),
+                    ("email", "Email"),
+                    ("api", "API"),
+                    ("mailing_list", "Mailing list"),
+                    ("chat", "Chat"),
+                    ("phone", "Phone"),
+                    ("system", "System"),
+                ],
+                default="web",
+                max_length=20,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="ticketaudit",
+            name="via",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web (portal or agent workspace)"),
+                    ("email", "Email"),
+                    ("api", "API"),
+                    ("mailing_list", "Mailing list"),
+                    ("chat", "Chat"),
+                    ("phone", "Phone"),
+                    ("system", "System"),
+                ],
+                default="web",
+                max_length=20,
+            ),
+        ),
     ]
