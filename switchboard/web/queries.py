@@ -471,7 +471,7 @@ class TicketActivity:
 
 def ticket_activity(user: Any, ticket_id: Any, since: datetime) -> TicketActivity:
     """Other agents replying now, and whether someone else changed the ticket after `since`
-    (the page's updated_at). Three queries."""
+    (the page's updated_at). Four queries (ticket, its CCs, presence, audits)."""
     from switchboard.web.models import TicketPresence
 
     ticket = ticket_for_user(user, ticket_id)

@@ -177,3 +177,21 @@ def test_the_sweeper_deletes_expired_presence(two_agents, make_ticket):
     assert TicketPresence.objects.count() == 1
     run_all_sweeps(timezone.now() + timedelta(minutes=1))
     assert not TicketPresence.objects.exists()
+
+
+@pytest.mark.parametrize("agents", [1, 8])
+def test_activity_poll_queries_are_bounded(
+    agent, make_ticket, django_assert_max_num_queries, agents
+):
+    """The 10-second poll costs the same few queries however many agents are on the ticket."""
+    ticket = make_ticket()
+    since = timezone.now().isoformat()
+    for _ in range(agents):
+        other = AgentFactory()
+        _client(other).post(f"/tickets/{ticket.pk}/presence", {"activity": "replying"})
+        actions.update_ticket(ticket=ticket, actor=other, priority="high" if _ % 2 else "low")
+    client = _client(agent)
+    # session, user, ticket, its CCs (the access check), presence, audits
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/tickets/{ticket.pk}/activity", {"since": since})
+    assert text(response).count("is replying") == agents
