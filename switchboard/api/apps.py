@@ -5,3 +5,8 @@ class ApiConfig(AppConfig):
     name = "switchboard.api"
     label = "api"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from switchboard.api import actions
+
+        actions.connect()

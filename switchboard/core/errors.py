@@ -35,3 +35,25 @@ class PermissionDenied(SwitchboardError):
 
 class ValidationFailed(SwitchboardError):
     status_code = 422
+
+
+class Conflict(SwitchboardError):
+    """The record changed since the caller read it: nothing was written.
+
+    `conflicts` names each field someone else changed meanwhile: (field, the caller's value,
+    the value now stored), so a form can show both.
+    """
+
+    status_code = 409
+
+    def __init__(
+        self,
+        message: str = (
+            "Safe Update prevented the update due to outdated ticket data. "
+            "Please fetch the latest ticket data and try again."
+        ),
+        *,
+        conflicts: list[tuple[str, object, object]] | None = None,
+    ) -> None:
+        super().__init__(message, code="UpdateConflict")
+        self.conflicts = conflicts or []

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from switchboard.sla.models import (
     ClockEvent,
@@ -65,15 +68,31 @@ class PolicyTargetAdmin(admin.ModelAdmin):
     search_fields = ("policy__title",)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """SLA clocks are what was measured: the SLA engine writes them, nobody edits them here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ClockEventInline(admin.TabularInline):
     model = ClockEvent
     extra = 0
     readonly_fields = ("kind", "at", "data")
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(TicketClock)
-class TicketClockAdmin(admin.ModelAdmin):
+class TicketClockAdmin(ReadOnlyAdmin):
     list_display = (
         "ticket",
         "metric",
@@ -87,16 +106,14 @@ class TicketClockAdmin(admin.ModelAdmin):
     )
     list_filter = ("state", "metric", "priority", "business_hours", "policy", "schedule")
     search_fields = ("=ticket__id", "ticket__subject")
-    raw_id_fields = ("ticket",)
     date_hierarchy = "due_at"
     inlines = [ClockEventInline]
     list_select_related = ("ticket",)
 
 
 @admin.register(ClockEvent)
-class ClockEventAdmin(admin.ModelAdmin):
+class ClockEventAdmin(ReadOnlyAdmin):
     list_display = ("clock", "kind", "at")
     list_filter = ("kind",)
     search_fields = ("=clock__ticket__id", "=clock__id")
-    raw_id_fields = ("clock",)
     date_hierarchy = "at"

@@ -21,7 +21,7 @@ from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
-from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from switchboard.core.timers import cancel_timer, schedule_timer
 from switchboard.tickets import search_index
 from switchboard.tickets.events import EventKind, TicketEvent, emit
@@ -623,6 +623,49 @@ def _apply_changes(ticket: Ticket, actor: Actor, changes: dict[str, Any], audit:
         _change_status(ticket, actor, changes["status"], audit, now)
 
 
+def _stored(ticket: Ticket, name: str) -> Any:
+    """A field's value as a form sends it back: ids for users and groups."""
+    if name in ("assignee", "group", "organization", "requester"):
+        return getattr(ticket, f"{name}_id")
+    return getattr(ticket, name)
+
+
+def _drop_unchanged_or_conflict(
+    ticket: Ticket, changes: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """Compare-and-set, under the row lock: for each field the caller changed from the value
+    it saw (`expected`), a field someone else changed meanwhile is a Conflict (both values
+    reported) unless they set what the caller wants; fields already as wanted are dropped."""
+    conflicts: list[tuple[str, Any, Any]] = []
+    for name, seen in expected.items():
+        if name not in changes:
+            continue
+        wanted = _jsonable(changes[name]) if changes[name] is not None else None
+        current = _stored(ticket, name)
+        if current == wanted:
+            del changes[name]
+        elif current != seen:
+            conflicts.append((name, wanted, current))
+    if conflicts:
+        raise Conflict(
+            "Someone else changed "
+            + ", ".join(name for name, _, _ in conflicts)
+            + " since you opened this ticket; nothing was saved.",
+            conflicts=conflicts,
+        )
+
+
+def require_unchanged_since(*, ticket: Ticket, stamp: datetime) -> Ticket:
+    """Zendesk's safe_update: lock the ticket for the caller's transaction and raise Conflict
+    if it changed after `stamp` (an `updated_at` the caller read, to the second as rendered)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("require_unchanged_since must run inside the update's transaction")
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.updated_at.replace(microsecond=0) > stamp:
+        raise Conflict()
+    return locked
+
+
 @transaction.atomic
 def update_ticket(
     *,
@@ -630,16 +673,20 @@ def update_ticket(
     actor: Actor,
     via: str = Channel.WEB,
     at: datetime | None = None,
+    expected: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Ticket:
     """Change ticket fields (status, priority, assignee, group, tags, custom fields, ...).
 
     An agent's first update moves a new ticket to open. A requester may only solve their own
-    ticket. Closed tickets never change.
+    ticket. Closed tickets never change. `expected` ({field: the value the caller saw, ids for
+    users and groups}) makes the change a compare-and-set: see _drop_unchanged_or_conflict.
     """
     now = at or timezone.now()
     access.require_actor(actor)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected:
+        _drop_unchanged_or_conflict(ticket, changes, expected)
     if not access.is_agent(actor):
         access.require(actor, ticket, access.Action.VIEW)
         if set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:
@@ -695,16 +742,18 @@ def solve_ticket(*, ticket: Ticket, actor: User, comment: str = "", public: bool
     return update_ticket(ticket=ticket, actor=actor, status=TicketStatus.SOLVED)
 
 
-def add_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, add_tags=list(tags))
+def add_tags(*, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, add_tags=list(tags))
 
 
-def remove_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, remove_tags=list(tags))
+def remove_tags(
+    *, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB
+) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, remove_tags=list(tags))
 
 
-def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
-    return update_ticket(ticket=ticket, actor=actor, tags=list(tags))
+def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str], via: str = Channel.WEB) -> Ticket:
+    return update_ticket(ticket=ticket, actor=actor, via=via, tags=list(tags))
 
 
 @transaction.atomic
@@ -770,6 +819,66 @@ def create_follow_up(
     return ticket
 
 
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging `sources` into `target` does to who sees what (decided before any write).
+
+    - same requester (and organization): the carried conversation stays public on the target;
+    - same organization, different requesters: internal by default, the agent may make it public;
+    - otherwise: internal, always (another customer never reads it).
+    The merge notes' visibility follows the same rule.
+    """
+
+    target: Ticket
+    sources: list[Ticket]
+    same_requester: bool
+    same_organization: bool
+
+    @property
+    def public_allowed(self) -> bool:
+        return self.same_requester or (
+            self.same_organization and self.target.organization_id is not None
+        )
+
+    @property
+    def public_by_default(self) -> bool:
+        return self.same_requester and self.same_organization
+
+
+def plan_merge(*, sources: Iterable[Ticket], target: Ticket) -> MergePlan:
+    """Validate a merge and say what it will do; writes nothing."""
+    if target.is_closed:
+        raise ValidationFailed(f"target: ticket #{target.pk} is closed.", field="target")
+    listed = sorted({s.pk: s for s in sources}.values(), key=lambda t: t.pk)
+    if not listed:
+        raise ValidationFailed("ids: name at least one ticket to merge.", field="ids")
+    if len(listed) > 5:
+        raise ValidationFailed("ids: merge at most 5 tickets at once.", field="ids")
+    for source in listed:
+        if source.pk == target.pk:
+            raise ValidationFailed("ids: a ticket cannot be merged into itself.", field="ids")
+        if source.is_closed:
+            raise ValidationFailed(f"ids: ticket #{source.pk} is already closed.", field="ids")
+    return MergePlan(
+        target=target,
+        sources=listed,
+        same_requester=all(s.requester_id == target.requester_id for s in listed),
+        same_organization=all(s.organization_id == target.organization_id for s in listed),
+    )
+
+
+def _merge_visibility(plan: MergePlan, value: bool | None, name: str) -> bool:
+    if value is None:
+        return plan.public_by_default
+    if value and not plan.public_allowed:
+        raise ValidationFailed(
+            f"{name}: the tickets belong to different requesters and organizations; "
+            "their conversations stay internal.",
+            field=name,
+        )
+    return bool(value)
+
+
 @transaction.atomic
 def merge_tickets(
     *,
@@ -778,39 +887,43 @@ def merge_tickets(
     target: Ticket,
     source_comment: str = "",
     target_comment: str = "",
+    source_comment_public: bool | None = None,
+    target_comment_public: bool | None = None,
+    via: str = Channel.WEB,
 ) -> Ticket:
     """Close each source with tag close_by_merge and a note; note the merge on the target.
 
-    The target shows the sources' comments by reference (see queries.comments_for).
+    The target shows the sources' comments by reference (see queries.comments_for); whether
+    its requester sees the public ones follows `target_comment_public` (plan_merge decides the
+    default and refuses "public" across organizations). `source_comment_public` is the
+    visibility of the note left on each source.
     """
     if not access.is_agent(actor):
         raise PermissionDenied("Only agents can merge tickets.")
+    via = _choice("via", via, Channel.values)
     now = timezone.now()
-    target = Ticket.objects.select_for_update().get(pk=target.pk)
-    if target.is_closed:
-        raise ValidationFailed(f"target: ticket #{target.pk} is closed.", field="target")
     ids = sorted({s.pk for s in sources})
-    if not ids:
-        raise ValidationFailed("sources: name at least one ticket to merge.", field="sources")
-    if target.pk in ids:
-        raise ValidationFailed("sources: a ticket cannot be merged into itself.", field="sources")
-    locked = list(Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    if len(locked) != len(ids):
+    # Lock in id order (target included) so two merges touching the same tickets cannot deadlock.
+    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[*ids, target.pk])}
+    if target.pk not in locked or any(pk not in locked for pk in ids):
         raise NotFound()
-    for source in locked:
-        if source.is_closed:
-            raise ValidationFailed(
-                f"sources: ticket #{source.pk} is already closed.", field="sources"
-            )
-    for source in locked:
-        audit = _Audit(source, actor, Channel.WEB, now)
+    target = locked[target.pk]
+    plan = plan_merge(sources=[locked[pk] for pk in ids], target=target)
+    carried_public = _merge_visibility(plan, target_comment_public, "target_comment_is_public")
+    source_public = _merge_visibility(plan, source_comment_public, "source_comment_is_public")
+    for source in plan.sources:
+        audit = _Audit(source, actor, via, now)
+        default_note = (
+            f'This request was closed and merged into request #{target.pk} "{target.subject}".'
+            if source.requester_id == target.requester_id
+            else f"This request was closed and merged into request #{target.pk}."
+        )
         note = Comment.objects.create(
             ticket=source,
             author=actor,
-            body=source_comment
-            or f'This request was closed and merged into request #{target.pk} "{target.subject}".',
-            public=False,
-            channel=Channel.SYSTEM,
+            body=source_comment or default_note,
+            public=source_public,
+            channel=via,
             created_at=now,
         )
         audit.comment(note)
@@ -818,23 +931,25 @@ def merge_tickets(
         old_status = source.status
         _change_status(source, SYSTEM, TicketStatus.CLOSED, audit, now)
         source.merged_into = target
+        source.merged_comments_public = carried_public
         audit.change("merged_into", None, target.pk)
         source.updated_at = now
         source.save()
         audit.save()
         _close_timer(source, old_status)
         emit(TicketEvent(EventKind.MERGED, source, actor, now, dict(audit.changes), note))
-    audit = _Audit(target, actor, Channel.WEB, now)
-    listed = ", ".join(f"#{s.pk}" for s in locked)
+    audit = _Audit(target, actor, via, now)
+    listed = ", ".join(f"#{s.pk}" for s in plan.sources)
     note = Comment.objects.create(
         ticket=target,
         author=actor,
         body=target_comment or f"Requests {listed} were closed and merged into this request.",
-        public=False,
-        channel=Channel.SYSTEM,
+        public=carried_public,
+        channel=via,
         created_at=now,
     )
     audit.comment(note)
+    audit.change("merged_from", None, [s.pk for s in plan.sources])
     target.updated_at = now
     target.save(update_fields=["updated_at"])
     search_index.refresh([target.pk, *ids])

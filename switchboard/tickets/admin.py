@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from switchboard.core.errors import ValidationFailed
+from switchboard.tickets.actions import delete_ticket
+from switchboard.tickets.attachments import redact_attachment, redact_comment
 from switchboard.tickets.models import (
     Attachment,
     AuditEvent,
@@ -22,9 +24,27 @@ from switchboard.tickets.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The record: shown, never added, edited or deleted here (the actions write it, audited)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class TagInline(admin.TabularInline):
     model = TicketTag
     extra = 0
+    readonly_fields = ("name",)
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CommentInline(admin.StackedInline):
@@ -33,6 +53,7 @@ class CommentInline(admin.StackedInline):
     fields = ("author", "public", "channel", "body", "created_at")
     readonly_fields = fields
     show_change_link = True
+    can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -73,28 +94,55 @@ class TicketAdmin(admin.ModelAdmin):
         "follow_up_source",
         "merged_into",
     )
-    filter_horizontal = ("ccs",)
     exclude = ("search_vector",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Ticket._meta.fields if f.name != "search_vector"]
+        return [f.name for f in Ticket._meta.fields if f.name != "search_vector"] + ["ccs"]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Comments and audits are read-only on their own, but go with their ticket."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
+        """Through the action, so the deletion is recorded in the account audit log."""
+        delete_ticket(ticket=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for ticket in queryset:
+            delete_ticket(ticket=ticket, actor=request.user)  # type: ignore[arg-type]
+
+
+@admin.action(description="Redact the detected secrets (audited on the ticket)")
+def redact_secrets(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    """The one change the admin makes to a comment or attachment: the workspace's audited
+    redaction, for rows the secret scanner flagged."""
+    redact = redact_comment if queryset.model is Comment else redact_attachment
+    done = 0
+    for row in queryset.exclude(secret_findings=[]):
+        redact(actor=request.user, **{queryset.model._meta.model_name: row})
+        done += 1
+    modeladmin.message_user(request, f"Redacted {done} item(s); each is in its ticket's history.")
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
-    list_display = ("id", "ticket", "author", "public", "channel", "created_at")
+class CommentAdmin(ReadOnlyAdmin):
+    """Bodies, authors and public/internal flags are the record: read-only. Secrets are
+    redacted with the audited action."""
+
+    list_display = ("id", "ticket", "author", "public", "channel", "created_at", "redacted_at")
     list_filter = ("public", "channel")
     search_fields = ("=ticket__id", "body", "author__email")
-    raw_id_fields = ("ticket", "author")
     date_hierarchy = "created_at"
+    actions = [redact_secrets]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ("filename", "ticket", "content_type", "size", "warning", "created_at")
     list_filter = ("content_type",)
     search_fields = ("filename", "=ticket__id", "sha256")
-    raw_id_fields = ("ticket", "comment", "uploaded_by")
+    actions = [redact_secrets]
 
 
 @admin.register(TicketTag)
@@ -116,35 +164,25 @@ class AuditEventInline(admin.TabularInline):
     model = AuditEvent
     extra = 0
     readonly_fields = ("kind", "field", "from_value", "to_value", "comment")
+    can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(TicketAudit)
-class TicketAuditAdmin(admin.ModelAdmin):
+class TicketAuditAdmin(ReadOnlyAdmin):
     list_display = ("id", "ticket", "actor", "via", "created_at")
     list_filter = ("via",)
     search_fields = ("=ticket__id", "actor__email")
-    raw_id_fields = ("ticket", "actor")
     inlines = [AuditEventInline]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("audit", "kind", "field", "from_value", "to_value")
     list_filter = ("kind", "field")
     search_fields = ("field", "=audit__ticket__id")
-    raw_id_fields = ("audit", "comment")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class MacroForm(forms.ModelForm):

@@ -42,7 +42,7 @@ class TicketType(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web form"
+    WEB = "web", "Web (portal or agent workspace)"
     EMAIL = "email", "Email"
     API = "api", "API"
     MAILING_LIST = "mailing_list", "Mailing list"
@@ -113,6 +113,10 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
     )
+    # Whether this ticket's public comments, carried into `merged_into` by reference, are public
+    # there too. False unless the merge was within one requester or (by the agent's choice) one
+    # organization: another customer never reads this conversation (tickets.actions.plan_merge).
+    merged_comments_public = models.BooleanField(default=False)
 
     # The earliest due time of the ticket's running SLA clocks (maintained by switchboard.sla),
     # so "breaching within N minutes" is an index range scan.

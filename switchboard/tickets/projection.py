@@ -303,10 +303,22 @@ def project_comments(viewer: access.Viewer, comments: Iterable[Comment]) -> list
     return [c for c in comments if comment_visible(viewer, c)]
 
 
-def visible_comments(viewer: access.Viewer, comments: QuerySet[Comment]) -> QuerySet[Comment]:
-    """The same rule as a queryset filter, for paginated lists."""
+def shown_public_q(ticket: Ticket) -> Q:
+    """Comments that `ticket`'s requester side sees on it: its own public replies, and the public
+    replies carried by reference from tickets merged into it only when that merge kept them
+    public (Ticket.merged_comments_public; a merge across requesters or organizations does not)."""
+    return Q(public=True) & (Q(ticket_id=ticket.pk) | Q(ticket__merged_comments_public=True))
+
+
+def visible_comments(
+    viewer: access.Viewer, comments: QuerySet[Comment], *, on_ticket: Ticket | None = None
+) -> QuerySet[Comment]:
+    """The same rule as a queryset filter, for paginated lists. `on_ticket`: the ticket whose
+    conversation is shown, so that comments carried into it by a merge follow shown_public_q."""
     if sees_internal(viewer):
         return comments
+    if on_ticket is not None:
+        return comments.filter(shown_public_q(on_ticket))
     return comments.filter(public=True)
 
 

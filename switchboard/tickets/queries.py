@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from switchboard.accounts import access
 from switchboard.core.errors import NotFound
@@ -39,8 +39,15 @@ def ticket_for_user(
 
 def comments_for(user: Any, ticket: Ticket) -> QuerySet[Comment]:
     """The conversation as `user` may read it: the ticket's comments plus, by reference, those
-    of tickets merged into it. Internal notes are for agents only."""
+    of tickets merged into it. Internal notes are for agents only, and so are the carried
+    comments of a merge that kept them internal (Ticket.merged_comments_public).
+
+    Each comment carries `shown_public`: whether the ticket's requester sees it here (a public
+    reply carried from an internal merge is an internal note on this ticket)."""
     access.require(user, ticket, access.Action.VIEW)
-    qs = Comment.objects.filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
-    qs = projection.visible_comments(access.viewer_for(user), qs)
+    shown_public = projection.shown_public_q(ticket)
+    qs = Comment.objects.filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket)).annotate(
+        shown_public=ExpressionWrapper(shown_public, output_field=BooleanField())
+    )
+    qs = projection.visible_comments(access.viewer_for(user), qs, on_ticket=ticket)
     return qs.select_related("author").prefetch_related("attachments").order_by("created_at", "pk")

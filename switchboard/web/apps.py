@@ -5,3 +5,8 @@ class WebConfig(AppConfig):
     name = "switchboard.web"
     label = "web"
     verbose_name = "Agent workspace"
+
+    def ready(self) -> None:
+        from switchboard.web import actions
+
+        actions.connect()

@@ -61,20 +61,37 @@ class ReplyForm(forms.Form):
         return data
 
 
+def _tag_list(value: str) -> list[str]:
+    return [t for t in re.split(r"[\s,]+", value.strip().lower()) if t]
+
+
 class PropertiesForm(forms.Form):
+    """The properties the agent sets, and (hidden) the values the page was rendered with: the
+    view sends only what the agent changed, as a compare-and-set against those."""
+
     tags = forms.CharField(required=False, max_length=2000)
     priority = forms.ChoiceField(choices=Priority.choices)
     assignee = forms.CharField(required=False)
     group = forms.CharField(required=False)
+    original_tags = forms.CharField(required=False, max_length=20_000)
+    original_priority = forms.ChoiceField(
+        choices=Priority.choices,
+        error_messages={"required": "this form is out of date; reload the ticket and try again."},
+    )
+    original_assignee = forms.CharField(required=False)
+    original_group = forms.CharField(required=False)
 
     def clean_tags(self) -> list[str]:
-        return [t for t in re.split(r"[\s,]+", self.cleaned_data["tags"].strip().lower()) if t]
+        return _tag_list(self.cleaned_data["tags"])
+
+    def clean_original_tags(self) -> list[str]:
+        return _tag_list(self.cleaned_data["original_tags"])
 
     def _id(self, name: str) -> int | None:
         value = (self.cleaned_data.get(name) or "").strip()
         if not value:
             return None
-        if not value.isdigit():
+        if not value.isdigit() or len(value) > 18:
             raise forms.ValidationError(f"{name}: choose from the list.")
         return int(value)
 
@@ -84,13 +101,31 @@ class PropertiesForm(forms.Form):
     def clean_group(self) -> int | None:
         return self._id("group")
 
+    def clean_original_assignee(self) -> int | None:
+        return self._id("original_assignee")
+
+    def clean_original_group(self) -> int | None:
+        return self._id("original_group")
+
 
 class MergeForm(forms.Form):
     target = forms.CharField(max_length=20)
+    # "public" / "internal": the carried conversation's visibility on the target; empty: the
+    # default for these tickets (tickets.actions.plan_merge).
+    visibility = forms.ChoiceField(
+        required=False, choices=[("", "default"), ("public", "public"), ("internal", "internal")]
+    )
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        visibility = data.get("visibility") or ""
+        data["public"] = None if not visibility else visibility == "public"
+        return data
 
     def clean_target(self) -> int:
         value = self.cleaned_data["target"].strip().lstrip("#")
-        if not value.isdigit():
+        if not value.isdigit() or len(value) > 18:
             raise forms.ValidationError("Enter the number of the ticket to merge into, e.g. 1234.")
         return int(value)
 

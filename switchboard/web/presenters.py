@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 # Below this much time left a badge turns amber: the "Breaching within 2 h" view's window.
 WARN_BEFORE = timedelta(hours=2)
@@ -96,3 +97,109 @@ def clock_row(
         "warn" if left < WARN_BEFORE else "ok",
         due_at,
     )
+
+
+# --- history: audit events as people read them --------------------------------------------------
+
+FIELD_LABELS = {
+    "ticket_type": "type",
+    "ccs": "CCs",
+    "preferred_region": "region",
+    "product_line": "product",
+    "merged_into": "merged into",
+    "merged_from": "merged here",
+    "via_followup_source_id": "follow-up of",
+    "custom_fields": "custom fields",
+    "external_id": "external id",
+}
+# Which lookup names a field's ids: users, groups, organizations.
+ID_KINDS = {
+    "assignee": "user",
+    "requester": "user",
+    "submitter": "user",
+    "ccs": "user",
+    "group": "group",
+    "organization": "org",
+}
+TICKET_REFS = {"merged_into", "merged_from", "via_followup_source_id"}
+NOTICES = {
+    "comment_redacted": "redacted secrets in a comment",
+    "description_redacted": "redacted secrets in the description",
+    "attachment_redacted": "redacted secrets in an attachment",
+}
+
+
+def channel_label(channel: str, actor_role: str | None) -> str:
+    """How a change arrived, in words: "web" is the portal for customers and the agent
+    workspace for agents (both post web forms)."""
+    if channel == "web":
+        if actor_role == "end_user":
+            return "portal"
+        return "agent workspace" if actor_role in ("agent", "admin") else "web"
+    return {
+        "email": "email",
+        "api": "API",
+        "mailing_list": "mailing list",
+        "chat": "chat",
+        "phone": "phone",
+        "system": "automation",
+    }.get(channel, channel)
+
+
+def _value(
+    field: str, value: object, names: dict[tuple[str, int], str], labels: dict[Any, str]
+) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    kind = ID_KINDS.get(field)
+    if isinstance(value, list):
+        return ", ".join(_value(field, item, names, labels) for item in value)
+    if kind and isinstance(value, int):
+        return names.get((kind, value), f"{'user' if kind == 'user' else kind} {value} (deleted)")
+    if field in TICKET_REFS:
+        return f"#{value}"
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{labels.get(('field', int(key)) if str(key).isdigit() else key, key)}: "
+            f"{_value('', v, names, labels)}"
+            for key, v in value.items()
+        )
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(labels.get((field, value), value))
+
+
+def describe_event(
+    *,
+    kind: str,
+    field: str,
+    from_value: object,
+    to_value: object,
+    comment_public: bool | None,
+    names: dict[tuple[str, int], str],
+    labels: dict[Any, str],
+) -> str:
+    """One audit event as a sentence fragment: "added an internal note", "assignee: Ann → Bo".
+
+    `names` maps ("user"|"group"|"org", id) to a name; `labels` maps (field, stored value) to
+    its display label (statuses, priorities, custom field titles as ("field", id))."""
+    if kind == "Comment":
+        if comment_public is None:
+            return "added a comment (since deleted)"
+        return "added a public reply" if comment_public else "added an internal note"
+    if field in NOTICES:
+        return NOTICES[field]
+    label = FIELD_LABELS.get(field, field.replace("_", " ") or kind.lower())
+    new = _value(field, to_value, names, labels)
+    if kind == "Create":
+        return f"{label}: {new}"
+    if field == "tags" and isinstance(from_value, list) and isinstance(to_value, list):
+        added = [t for t in to_value if t not in from_value]
+        removed = [t for t in from_value if t not in to_value]
+        parts = []
+        if added:
+            parts.append("added " + ", ".join(added))
+        if removed:
+            parts.append("removed " + ", ".join(removed))
+        return "tags: " + ("; ".join(parts) or "unchanged")
+    return f"{label}: {_value(field, from_value, names, labels)} → {new}"

@@ -23,6 +23,7 @@ from switchboard.tickets.models import (
     PRIORITY_ORDER,
     STATUS_ORDER,
     Attachment,
+    AuditEvent,
     Macro,
     Ticket,
     TicketAudit,
@@ -286,16 +287,113 @@ def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> Ticke
     )
 
 
-def audit_history(user: Any, ticket_id: Any) -> tuple[Ticket, list[TicketAudit]]:
-    """The ticket's audit trail, newest first, with actors and events (three queries)."""
+@dataclass
+class HistoryEntry:
+    created_at: datetime
+    actor: str
+    via: str
+    events: list[str]
+
+
+def _choice_labels() -> dict[tuple[str, Any], str]:
+    labels: dict[tuple[str, Any], str] = {}
+    for name in ("status", "priority", "ticket_type", "preferred_region", "product_line"):
+        for value, label in Ticket._meta.get_field(name).choices or []:
+            labels[(name, value)] = str(label)
+    return labels
+
+
+def _names(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """Names of the users, groups, organizations and custom fields the events mention, in one
+    query whatever the history's length."""
+    from django.db.models import CharField, IntegerField, Value
+    from django.db.models.functions import Cast, Coalesce, NullIf
+
+    from switchboard.accounts.models import Organization
+    from switchboard.tickets.models import TicketField
+    from switchboard.web.presenters import ID_KINDS
+
+    wanted: dict[str, set[int]] = {"user": set(), "group": set(), "org": set(), "field": set()}
+    for event in events:
+        kind = ID_KINDS.get(event.field)
+        for value in (event.from_value, event.to_value):
+            if kind:
+                items = value if isinstance(value, list) else [value]
+                wanted[kind].update(v for v in items if isinstance(v, int))
+            elif event.field == "custom_fields" and isinstance(value, dict):
+                wanted["field"].update(int(k) for k in value if str(k).isdigit())
+    if not any(wanted.values()):
+        return {}
+
+    def rows(model: Any, kind: str, label: Any) -> Any:
+        return (
+            model.objects.filter(pk__in=wanted[kind] or [0])
+            .annotate(k=Value(kind, output_field=CharField()), label=label)
+            .values_list("k", Cast("pk", IntegerField()), "label")
+            .order_by()
+        )
+
+    user_label = Coalesce(NullIf("name", Value("")), "email", output_field=CharField())
+    query = rows(User, "user", user_label).union(
+        rows(SupportGroup, "group", Cast("name", CharField())),
+        rows(Organization, "org", Cast("name", CharField())),
+        rows(TicketField, "field", Cast("title", CharField())),
+        all=True,
+    )
+    return {(kind, pk): label for kind, pk, label in query}
+
+
+def audit_history(user: Any, ticket_id: Any) -> tuple[Ticket, list[HistoryEntry]]:
+    """The ticket's audit trail, newest first, as people read it: who (by name), through which
+    channel, and each change with names instead of ids and public reply vs internal note.
+    Five queries whatever its length (ticket, its CCs, audits, events, names)."""
+    from django.db.models import Prefetch
+
+    from switchboard.web.presenters import channel_label, describe_event
+
     ticket = ticket_for_user(user, ticket_id)
     audits = list(
         TicketAudit.objects.filter(ticket=ticket)
         .select_related("actor")
-        .prefetch_related("events")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=AuditEvent.objects.select_related("comment").only(
+                    "audit_id", "kind", "field", "from_value", "to_value", "comment__public"
+                ),
+            )
+        )
         .order_by("-created_at", "-pk")
     )
-    return ticket, audits
+    events = [e for a in audits for e in a.events.all()]
+    names = _names(events)
+    labels: dict[Any, str] = {
+        **_choice_labels(),
+        **{k: v for k, v in names.items() if k[0] == "field"},
+    }
+    entries = []
+    for audit in audits:
+        actor = audit.actor
+        entries.append(
+            HistoryEntry(
+                created_at=audit.created_at,
+                actor=(actor.name or actor.email) if actor else "Switchboard (automation)",
+                via=channel_label(audit.via, actor.role if actor else None),
+                events=[
+                    describe_event(
+                        kind=e.kind,
+                        field=e.field,
+                        from_value=e.from_value,
+                        to_value=e.to_value,
+                        comment_public=e.comment.public if e.comment is not None else None,
+                        names=names,
+                        labels=labels,
+                    )
+                    for e in audit.events.all()
+                ],
+            )
+        )
+    return ticket, entries
 
 
 def attachment_for_user(user: Any, attachment_id: Any) -> Attachment:
@@ -359,3 +457,41 @@ def macro_by_id(macro_id: Any) -> Macro:
     if macro is None:
         raise ValidationFailed("macro: no such active macro.", field="macro")
     return macro
+
+
+# --- who else is on the ticket -----------------------------------------------------------------
+
+
+@dataclass
+class TicketActivity:
+    replying: list[User]
+    updated_by: list[str]  # who else changed the ticket since the page was rendered
+    updated_at: datetime
+
+
+def ticket_activity(user: Any, ticket_id: Any, since: datetime) -> TicketActivity:
+    """Other agents replying now, and whether someone else changed the ticket after `since`
+    (the page's updated_at). Four queries (ticket, its CCs, presence, audits)."""
+    from switchboard.web.models import TicketPresence
+
+    ticket = ticket_for_user(user, ticket_id)
+    now = timezone.now()
+    replying = [
+        p.user
+        for p in TicketPresence.objects.filter(ticket=ticket, expires_at__gt=now)
+        .exclude(user_id=user.pk)
+        .select_related("user")
+        .order_by("user__name")
+    ]
+    names: list[str] = []
+    if ticket.updated_at > since:
+        for audit in (
+            TicketAudit.objects.filter(ticket=ticket, created_at__gt=since)
+            .exclude(actor_id=user.pk)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        ):
+            name = (audit.actor.name or audit.actor.email) if audit.actor else "an automation"
+            if name not in names:
+                names.append(name)
+    return TicketActivity(replying=replying, updated_by=names, updated_at=ticket.updated_at)

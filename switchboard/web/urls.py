@@ -13,6 +13,8 @@ urlpatterns: list = [
     path("views/<int:view_id>/", views.view_list, name="web-view"),
     path("tickets/<int:ticket_id>/", views.ticket_page, name="web-ticket"),
     path("tickets/<int:ticket_id>/history", views.ticket_history, name="web-ticket-history"),
+    path("tickets/<int:ticket_id>/activity", views.ticket_activity, name="web-ticket-activity"),
+    path("tickets/<int:ticket_id>/presence", views.ticket_presence, name="web-ticket-presence"),
     path("tickets/<int:ticket_id>/macro-preview", views.macro_preview, name="web-macro-preview"),
     path("tickets/<int:ticket_id>/reply", views.ticket_reply, name="web-ticket-reply"),
     path(

@@ -7,6 +7,7 @@ templates pick the fragment they need (hx-select), so every page works without J
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -14,11 +15,11 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from switchboard.accounts.access import Action
 from switchboard.accounts.models import SupportGroup
-from switchboard.core.errors import SwitchboardError, ValidationFailed
+from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
 from switchboard.tickets import actions
 from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
 from switchboard.tickets.macros import plan_macro, preview_macro
@@ -28,6 +29,7 @@ from switchboard.tickets.search import MAX_RESULTS
 from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
 from switchboard.tickets.ticket_views import count_views, views_for
+from switchboard.web import actions as web_actions
 from switchboard.web import charts, dashboard, queries
 from switchboard.web.auth import agent_page
 from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
@@ -115,8 +117,10 @@ def _ticket_response(
     preview: dict[str, Any] | None = None,
     error: str = "",
     error_form: str = "",
+    conflict: dict[str, Any] | None = None,
+    page: queries.TicketPage | None = None,
 ) -> HttpResponse:
-    data = queries.ticket_page(request.user, ticket_id)
+    data = page or queries.ticket_page(request.user, ticket_id)
     if reply_form is None:
         reply_form = ReplyForm(initial={"visibility": "public"})
     return render(
@@ -129,6 +133,7 @@ def _ticket_response(
             "preview": preview,
             "error": error,
             "error_form": error_form,
+            "conflict": conflict,
             "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
             "priorities": Ticket._meta.get_field("priority").choices,
         },
@@ -155,6 +160,41 @@ def ticket_history(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "web/partials/history.html" if request.headers.get("HX-Request") else "web/history.html"
     )
     return render(request, template, {"ticket": ticket, "audits": audits})
+
+
+@require_GET
+@agent_page
+def ticket_activity(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """HTMX partial the ticket page polls: "<agent> is replying", "someone else updated this
+    ticket" (since `since`, the updated_at the page was rendered with)."""
+    raw = request.GET.get("since") or ""
+    try:
+        since = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            "since: the ticket's updated_at as the page was rendered (ISO 8601).", field="since"
+        ) from None
+    if since.tzinfo is None:
+        raise ValidationFailed("since: include the time zone offset.", field="since")
+    activity = queries.ticket_activity(request.user, ticket_id, since)
+    return render(
+        request, "web/partials/activity.html", {"activity": activity, "ticket_id": ticket_id}
+    )
+
+
+@require_POST
+@agent_page
+def ticket_presence(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The reply box reports typing (`activity=replying`) or leaving it (`activity=idle`)."""
+    ticket = ticket_for_user(request.user, ticket_id)
+    activity = request.POST.get("activity")
+    if activity == "replying":
+        web_actions.note_replying(ticket=ticket, user=request.user)  # type: ignore[arg-type]
+    elif activity == "idle":
+        web_actions.clear_presence(ticket=ticket, user=request.user)  # type: ignore[arg-type]
+    else:
+        raise ValidationFailed("activity: replying or idle.", field="activity")
+    return HttpResponse(status=204)
 
 
 def _preview(request: HttpRequest, ticket: Ticket, macro_id: Any) -> dict[str, Any]:
@@ -270,14 +310,67 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             error=exc.message,
             error_form="reply",
         )
+    web_actions.clear_presence(ticket=ticket, user=request.user)  # type: ignore[arg-type]
     messages.success(request, "Reply sent." if form.public else "Note added.")
     return redirect("web-ticket", ticket_id=ticket.pk)
+
+
+def _label(name: str, value: Any, page: Any) -> str:
+    """How the conflict box names a value: agents and groups by name."""
+    if value in (None, ""):
+        return "— none —"
+    if name == "assignee":
+        agent = next((a for a in page.agents if a.pk == value), None)
+        return (agent.name or agent.email) if agent else f"user {value}"
+    if name == "group":
+        group = next((g for g in page.groups if g.pk == value), None)
+        return group.name if group else f"group {value}"
+    if name == "priority":
+        return str(dict(Ticket._meta.get_field("priority").choices).get(value, value))
+    return str(value)
+
+
+def _properties_conflict(
+    request: HttpRequest, ticket_id: int, data: dict[str, Any], exc: Conflict
+) -> HttpResponse:
+    """409: the ticket page with both values of each conflicting field, and a form that applies
+    the agent's values over the current ones if they still want to."""
+    page = queries.ticket_page(request.user, ticket_id)
+    current = page.ticket
+    added = [t for t in data["tags"] if t not in data["original_tags"]]
+    removed = set(data["original_tags"]) - set(data["tags"])
+    mine_tags = [t for t in [*page.tags, *added] if t not in removed]
+    conflict = {
+        "message": exc.message,
+        "rows": [
+            {
+                "field": name,
+                "mine": _label(name, mine, page),
+                "theirs": _label(name, theirs, page),
+            }
+            for name, mine, theirs in exc.conflicts
+        ],
+        "retry": {
+            "tags": " ".join(dict.fromkeys(mine_tags)),
+            "priority": data["priority"],
+            "assignee": data["assignee"] or "",
+            "group": data["group"] or "",
+            "original_tags": " ".join(page.tags),
+            "original_priority": current.priority,
+            "original_assignee": current.assignee_id or "",
+            "original_group": current.group_id or "",
+        },
+    }
+    return _ticket_response(request, ticket_id, status=409, conflict=conflict, page=page)
 
 
 @require_POST
 @agent_page
 def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """Tags, priority, assignee and group: only what changed goes to update_ticket."""
+    """Tags, priority, assignee and group. Only what the agent changed relative to the values
+    the page was rendered with (the form's hidden originals) is sent, as a compare-and-set:
+    tags as additions and removals, the other fields as a Conflict (409, both values shown) if
+    someone else changed them meanwhile. Fields the agent left alone are never written."""
     ticket = ticket_for_user(request.user, ticket_id)
     form = PropertiesForm(request.POST)
     if not form.is_valid():
@@ -286,25 +379,31 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     data = form.cleaned_data
     changes: dict[str, Any] = {}
-    if sorted(set(data["tags"])) != ticket.tag_names():
-        changes["tags"] = data["tags"]
-    if data["priority"] != ticket.priority:
+    expected: dict[str, Any] = {}
+    added = [t for t in data["tags"] if t not in data["original_tags"]]
+    removed = [t for t in data["original_tags"] if t not in data["tags"]]
+    if added:
+        changes["add_tags"] = added
+    if removed:
+        changes["remove_tags"] = removed
+    if data["priority"] != data["original_priority"]:
         changes["priority"] = data["priority"]
-    if data["assignee"] != ticket.assignee_id:
-        changes["assignee"] = (
-            None
-            if data["assignee"] is None
-            else next((a for a in queries.agents() if a.pk == data["assignee"]), None)
-        )
-        if data["assignee"] is not None and changes["assignee"] is None:
-            return _ticket_response(
-                request,
-                ticket.pk,
-                status=422,
-                error="assignee: not an active agent.",
-                error_form="properties",
-            )
-    if data["group"] != ticket.group_id:
+        expected["priority"] = data["original_priority"]
+    if data["assignee"] != data["original_assignee"]:
+        assignee = None
+        if data["assignee"] is not None:
+            assignee = next((a for a in queries.agents() if a.pk == data["assignee"]), None)
+            if assignee is None:
+                return _ticket_response(
+                    request,
+                    ticket.pk,
+                    status=422,
+                    error="assignee: not an active agent.",
+                    error_form="properties",
+                )
+        changes["assignee"] = assignee
+        expected["assignee"] = data["original_assignee"]
+    if data["group"] != data["original_group"]:
         group = None
         if data["group"] is not None:
             group = SupportGroup.objects.filter(pk=data["group"]).first()
@@ -317,9 +416,17 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
                     error_form="properties",
                 )
         changes["group"] = group
+        expected["group"] = data["original_group"]
     if changes:
         try:
-            actions.update_ticket(ticket=ticket, actor=request.user, **changes)  # type: ignore[arg-type]
+            actions.update_ticket(
+                ticket=ticket,
+                actor=request.user,  # type: ignore[arg-type]
+                expected=expected,
+                **changes,
+            )
+        except Conflict as exc:
+            return _properties_conflict(request, ticket.pk, data, exc)
         except SwitchboardError as exc:
             return _ticket_response(
                 request,
@@ -332,31 +439,65 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("web-ticket", ticket_id=ticket.pk)
 
 
-@require_POST
+def _merge_error(
+    request: HttpRequest, ticket: Ticket, exc: SwitchboardError, target: Any
+) -> HttpResponse:
+    message = exc.message
+    if exc.status_code == 404:
+        message = f"target: ticket #{target} was not found."
+    return _ticket_response(
+        request,
+        ticket.pk,
+        status=422 if exc.status_code == 404 else exc.status_code,
+        error=message,
+        error_form="merge",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @agent_page
 def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Merge this ticket into another: GET (or a POST without `confirm`) shows what will happen
+    and asks; the confirmed POST merges. The choices the agent may make are those plan_merge
+    allows; merge_tickets checks them again."""
     ticket = ticket_for_user(request.user, ticket_id)
-    form = MergeForm(request.POST)
+    form = MergeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return _ticket_response(
             request, ticket.pk, status=422, error=first_error(form), error_form="merge"
         )
+    data = form.cleaned_data
     try:
-        target = ticket_for_user(request.user, form.cleaned_data["target"])
-        actions.merge_tickets(actor=request.user, sources=[ticket], target=target)  # type: ignore[arg-type]
+        target = ticket_for_user(request.user, data["target"])
+        plan = actions.plan_merge(sources=[ticket], target=target)
     except SwitchboardError as exc:
-        message = exc.message
-        if exc.status_code == 404:
-            message = f"target: ticket #{form.cleaned_data['target']} was not found."
-        return _ticket_response(
-            request,
-            ticket.pk,
-            status=422 if exc.status_code == 404 else exc.status_code,
-            error=message,
-            error_form="merge",
-        )
-    messages.success(request, f"Ticket #{ticket.pk} was merged into #{target.pk}.")
-    return redirect("web-ticket", ticket_id=target.pk)
+        return _merge_error(request, ticket, exc, data["target"])
+    carried_public = plan.public_by_default if data["public"] is None else data["public"]
+    if request.method == "POST" and data["confirm"]:
+        try:
+            actions.merge_tickets(
+                actor=request.user,  # type: ignore[arg-type]
+                sources=[ticket],
+                target=target,
+                source_comment_public=carried_public,
+                target_comment_public=carried_public,
+            )
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "web/merge_confirm.html",
+                {"plan": plan, "ticket": ticket, "public": False, "error": exc.message},
+                status=422,
+            )
+        except SwitchboardError as exc:
+            return _merge_error(request, ticket, exc, data["target"])
+        messages.success(request, f"Ticket #{ticket.pk} was merged into #{target.pk}.")
+        return redirect("web-ticket", ticket_id=target.pk)
+    return render(
+        request,
+        "web/merge_confirm.html",
+        {"plan": plan, "ticket": ticket, "public": carried_public and plan.public_allowed},
+    )
 
 
 @require_POST

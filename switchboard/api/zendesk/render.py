@@ -139,7 +139,8 @@ class Renderer:
             "body": body,
             "html_body": "<p>" + html.escape(body).replace("\n", "<br>") + "</p>",
             "plain_body": body,
-            "public": c.public,
+            # A public reply carried from an internal merge is internal on this ticket.
+            "public": getattr(c, "shown_public", c.public),
             "attachments": [
                 {
                     "id": a.pk,

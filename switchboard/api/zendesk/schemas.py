@@ -50,6 +50,7 @@ ERRORS: dict[int, Any] = {
     403: Forbidden,
     404: SimpleError,
     413: SimpleError,
+    409: SimpleError,
     422: RecordInvalid,
     429: SimpleError,
 }
@@ -197,6 +198,10 @@ class TicketFields(Schema):
     via_followup_source_id: int | None = None
     product_line: str | None = None
     preferred_region: str | None = None
+    # Zendesk's collision protection (PUT only): refuse with 409 if the ticket changed after
+    # `updated_stamp` (its updated_at as read).
+    safe_update: bool | None = None
+    updated_stamp: str | None = None
 
 
 class TicketIn(Schema):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from switchboard.accounts.models import Organization, SupportGroup, User
+from switchboard.api import actions as api_actions
+from switchboard.api.models import JobStatus
 from switchboard.api.zendesk.base import actor, forbidden, json_response, route
 from switchboard.api.zendesk.pagination import BadPagination, paginate
 from switchboard.api.zendesk.render import ZENDESK_FIELD, Renderer
@@ -248,13 +251,42 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     return response
 
 
+def _safe_update_stamp(data: dict[str, Any]) -> datetime | None:
+    """The `updated_stamp` to check when `safe_update` is true; None otherwise."""
+    safe, raw = data.pop("safe_update", None), data.pop("updated_stamp", None)
+    if not safe:
+        return None
+    if not raw:
+        raise ValidationFailed(
+            "updated_stamp: required with safe_update (the ticket's updated_at as you read it).",
+            field="updated_stamp",
+            code="BlankValue",
+        )
+    try:
+        stamp = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"updated_stamp: {raw[:40]!r} is not an ISO 8601 time such as 2024-05-01T10:00:00Z.",
+            field="updated_stamp",
+        ) from None
+    if stamp.tzinfo is None:
+        raise ValidationFailed(
+            "updated_stamp: include the time zone (Z for UTC).", field="updated_stamp"
+        )
+    return stamp
+
+
 @route(router, ["PUT"], "/tickets/{int:ticket_id}", response={200: TicketAuditEnvelope, **ERRORS})
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> HttpResponse:
-    """Partial update: only the fields sent change. `comment` adds a reply or internal note."""
+    """Partial update: only the fields sent change. `comment` adds a reply or internal note.
+    With `safe_update: true` and `updated_stamp`, a ticket changed since answers 409."""
     who = actor(request)
     data = payload.ticket.model_dump(exclude_unset=True)
+    stamp = _safe_update_stamp(data)
     with transaction.atomic():
         ticket = queries.ticket_for_user(who, ticket_id)
+        if stamp is not None:
+            ticket = actions.require_unchanged_since(ticket=ticket, stamp=stamp)
         before = ticket.audits.aggregate(m=Max("pk"))["m"] or 0
         changes = _changes(data)
         comment = data.get("comment")
@@ -321,6 +353,80 @@ def _tags_response(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return json_response({"tags": Renderer(request).tickets([ticket])[0]["tags"]})
 
 
+# --- merge and job statuses --------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+class MergeIn(Schema):
+    """Zendesk's merge body. Strict types: `true` is not an id, "yes" is not a boolean."""
+
+    ids: list[Annotated[StrictInt, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=5)
+    target_comment: StrictStr | None = Field(None, max_length=65_000)
+    source_comment: StrictStr | None = Field(None, max_length=65_000)
+    target_comment_is_public: StrictBool | None = None
+    source_comment_is_public: StrictBool | None = None
+
+
+class JobStatusOut(Schema):
+    job_status: dict[str, Any]
+
+
+def _job_status(request: HttpRequest, job: JobStatus) -> dict[str, Any]:
+    return {
+        "job_status": {
+            "id": job.id,
+            "url": Renderer(request).url(f"job_statuses/{job.id}.json"),
+            "total": job.total,
+            "progress": job.progress,
+            "status": job.status,
+            "message": job.message or None,
+            "results": job.results,
+        }
+    }
+
+
+@route(
+    router,
+    ["POST"],
+    "/tickets/{int:ticket_id}/merge",
+    response={200: JobStatusOut, **ERRORS},
+)
+def merge_tickets(request: HttpRequest, ticket_id: int, payload: MergeIn) -> HttpResponse:
+    """Merge the tickets `ids` into this one (agents). Across requesters the carried comments
+    and the notes are internal by default; across organizations they cannot be public (422).
+    Answers with a job status, readable at /job_statuses/{id}."""
+    who = actor(request)
+    if not who.is_agent:
+        return forbidden("Only agents can merge tickets.")
+    target = queries.ticket_for_user(who, ticket_id)
+    found = {t.pk: t for t in Ticket.objects.filter(pk__in=payload.ids)}
+    missing = [pk for pk in payload.ids if pk not in found]
+    if missing:
+        raise ValidationFailed(f"ids: no ticket with id {missing[0]}.", field="ids")
+    job = api_actions.merge_tickets_job(
+        actor=who,
+        target=target,
+        sources=list(found.values()),
+        target_comment=payload.target_comment or "",
+        source_comment=payload.source_comment or "",
+        target_comment_public=payload.target_comment_is_public,
+        source_comment_public=payload.source_comment_is_public,
+    )
+    return json_response(_job_status(request, job))
+
+
+@route(router, ["GET"], "/job_statuses/{slug:job_id}", response={200: JobStatusOut, **ERRORS})
+def show_job_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A job status the caller started (admins: any)."""
+    who = actor(request)
+    jobs = JobStatus.objects.all() if who.role == "admin" else JobStatus.objects.filter(owner=who)
+    job = jobs.filter(pk=job_id[:32]).first()
+    if job is None:
+        raise NotFound()
+    return json_response(_job_status(request, job))
+
+
 @route(router, ["GET"], "/tickets/{int:ticket_id}/tags", response={200: TagsOut, **ERRORS})
 def ticket_tags(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = queries.ticket_for_user(actor(request), ticket_id)
@@ -332,7 +438,7 @@ def set_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Replace the ticket's tags."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 
@@ -341,7 +447,7 @@ def add_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Add tags, keeping the others."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 
@@ -350,7 +456,7 @@ def remove_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) ->
     """Remove the tags named."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags)
+    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 

@@ -194,7 +194,8 @@ def test_agents_cannot_change_closed_tickets(customer, agent):
 
 
 def test_merge_closes_source_with_tag_and_notes_both(customer, agent):
-    """Merge: source closed with close_by_merge and a note; target noted; source comments shown."""
+    """Merge: source closed with close_by_merge and a note; target noted; source comments shown.
+    One requester's own tickets: the notes are public replies, as Zendesk does."""
     source = new_ticket(customer, subject="Runner stuck again", tags=["runner"])
     target = new_ticket(customer)
     actions.merge_tickets(actor=agent, sources=[source], target=target)
@@ -202,11 +203,11 @@ def test_merge_closes_source_with_tag_and_notes_both(customer, agent):
     assert source.status == "closed" and source.merged_into == target
     assert source.tag_names() == ["close_by_merge", "runner"]
     assert source.comments.filter(
-        public=False,
+        public=True,
         body=f'This request was closed and merged into request #{target.pk} "Runner stuck".',
     ).exists()
     assert target.comments.filter(
-        public=False, body=f"Requests #{source.pk} were closed and merged into this request."
+        public=True, body=f"Requests #{source.pk} were closed and merged into this request."
     ).exists()
     bodies = [c.body for c in queries.comments_for(agent, target)]
     assert "Pipelines hang at 'pending' since the upgrade." in bodies

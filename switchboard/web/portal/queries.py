@@ -57,7 +57,8 @@ def organization_tickets(user: Any, *, status: str = "") -> QuerySet[Ticket]:
 
 def attachment_for_user(user: Any, attachment_id: Any) -> Attachment:
     """An attachment the user may download: on a comment they may read (end-users: a public
-    comment of a ticket they may view, or of a ticket merged into one). NotFound otherwise."""
+    comment of a ticket they may view, or of a ticket merged into one whose conversation the
+    merge kept public). NotFound otherwise."""
     try:
         attachment_id = int(attachment_id)
     except (TypeError, ValueError):
@@ -76,7 +77,11 @@ def attachment_for_user(user: Any, attachment_id: Any) -> Attachment:
     ticket = attachment.ticket
     if access.can_view(user, ticket):
         return attachment
-    if ticket.merged_into is not None and access.can_view(user, ticket.merged_into):
+    if (
+        ticket.merged_into is not None
+        and ticket.merged_comments_public
+        and access.can_view(user, ticket.merged_into)
+    ):
         return attachment
     raise NotFound()
 

@@ -142,3 +142,34 @@ def test_bar_chart_writes_each_value():
 @pytest.mark.parametrize("value, top", [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (260, 500)])
 def test_nice_max(value, top):
     assert charts.nice_max(value) == top
+
+
+def test_history_events_read_as_sentences():
+    """Audit events in words: names for ids, labels for stored values, both kinds of comment."""
+    from switchboard.web.presenters import channel_label, describe_event
+
+    names = {("user", 1): "Ann", ("group", 2): "Tier 2", ("field", 9): "Region code"}
+    labels = {("status", "open"): "Open", ("status", "solved"): "Solved", ("field", 9): "Region"}
+
+    def say(**kw):
+        base = {"kind": "Change", "field": "", "from_value": None, "to_value": None}
+        return describe_event(**{**base, "comment_public": None, **kw}, names=names, labels=labels)
+
+    assert say(field="assignee", from_value=None, to_value=1) == "assignee: — → Ann"
+    assert say(field="assignee", from_value=1, to_value=7) == "assignee: Ann → user 7 (deleted)"
+    assert say(field="group", to_value=2) == "group: — → Tier 2"
+    assert say(field="status", from_value="open", to_value="solved") == "status: Open → Solved"
+    assert say(field="ccs", from_value=[], to_value=[1]) == "CCs: — → Ann"
+    assert (
+        say(field="tags", from_value=["a", "b"], to_value=["b", "c"]) == "tags: added c; removed a"
+    )
+    assert say(field="custom_fields", to_value={"9": "EU"}) == "custom fields: — → Region: EU"
+    assert say(field="comment_redacted", to_value=5) == "redacted secrets in a comment"
+    assert say(kind="Create", field="subject", to_value="Help") == "subject: Help"
+    assert say(kind="Comment", comment_public=True) == "added a public reply"
+    assert say(kind="Comment", comment_public=False) == "added an internal note"
+    assert say(kind="Comment") == "added a comment (since deleted)"
+    assert channel_label("web", "end_user") == "portal"
+    assert channel_label("web", "agent") == "agent workspace"
+    assert channel_label("system", None) == "automation"
+    assert channel_label("api", "agent") == "API"
