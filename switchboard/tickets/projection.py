@@ -295,7 +295,12 @@ def ticket_view_for(user: Any, ticket: Ticket) -> TicketView:
 
 
 def comment_visible(viewer: access.Viewer, comment: Comment) -> bool:
-    return comment.public or sees_internal(viewer)
+    """Agents read every comment; end-users a public one — and, for a comment loaded by
+    `queries.comments_for`, only if it is shown public on that ticket (`shown_public`: a public
+    reply carried in by a merge that kept it internal is an internal note there)."""
+    if sees_internal(viewer):
+        return True
+    return bool(comment.public and getattr(comment, "shown_public", True))
 
 
 def project_comments(viewer: access.Viewer, comments: Iterable[Comment]) -> list[Comment]:

@@ -53,3 +53,10 @@ def test_comments_rule():
     assert comment_visible(viewer_for(SYSTEM), note)
     anonymous = viewer_for(None)
     assert not comment_visible(anonymous, note)
+
+
+def test_a_comment_carried_in_by_an_internal_merge_is_not_shown_to_end_users():
+    """`shown_public` (annotated by queries.comments_for) wins over the comment's own flag."""
+    carried = SimpleNamespace(public=True, shown_public=False)
+    assert project_comments(END_USER, [carried]) == []
+    assert project_comments(AGENT, [carried]) == [carried]
