@@ -406,7 +406,23 @@ HOSTILE = [
     ("null bytes", _raw(BASE.replace("Help", "He\x00lp"), b"bo\x00dy\x00"), InboundOutcome.CREATED, 1),
     ("nested multipart 100 deep", _nested(100), InboundOutcome.REJECTED, 0),
     ("RFC 2047 garbage in subject", _raw("From: sam@example.test\nSubject: =?utf-8?B?!!!?= =?bogus?Q?=FF=FE?= =?utf-8?"), InboundOutcome.CREATED, 1),
-    ("10,000-character subject", _raw("From: sam@example.test\nSubject: " + "S" * 10_000), InboundOutcome.CREATED, 1),
+    ("10,000-character subject, folded", _raw("From: sam@example.test\nSubject: " + "\n ".join(["S" * 900] * 11)), InboundOutcome.CREATED, 1),
+    # RFC 5322 caps a line at 998 bytes and the SMTP listener refuses longer lines: so does the pipe.
+    ("10,000-character subject on one line", _raw("From: sam@example.test\nSubject: " + "S" * 10_000), InboundOutcome.REJECTED, 0),
+    # Sender headers are read strictly: one From, one mailbox, the addr-spec is the address.
+    ("display name that is an unquoted agent address", _raw("From: agent@switchboard.test <mallory@evil.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("mailbox followed by a bare agent address", _raw("From: Mallory <mallory@evil.test> agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with two addresses", _raw("From: mallory@evil.test, agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("two From headers", _raw("From: mallory@evil.test\nFrom: agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From is an empty group", _raw("From: undisclosed-recipients:;\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From is a group", _raw("From: Staff: agent@switchboard.test;\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with an empty address <>", _raw("From: Agent <>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("only a Sender header", _raw("Sender: sam@example.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("80 KB From line", _raw("From: " + "a " * 40_000 + "<sam@example.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("80 KB From, folded", _raw("From: " + "\n ".join(["a " * 400] * 100) + "<sam@example.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with comments nested 500 deep", _raw("From: " + "(" * 500 + "sam@example.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("quoted address as display name is only a name", _raw('From: "agent@switchboard.test" <mallory@evil.test>\nSubject: Help'), InboundOutcome.CREATED, 1),
+    ("raw UTF-8 headers (SMTPUTF8)", _raw("From: Jörg Müller <jorg@example.test>\nSubject: Grüße aus Köln"), InboundOutcome.CREATED, 1),
     ("8-bit header bytes", b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.test>\r\nSubject: caf\xc3\xa9 \xff\r\n\r\nhi", InboundOutcome.CREATED, 1),
     ("empty input", b"", InboundOutcome.REJECTED, 0),
     ("binary garbage", bytes(range(256)) * 64, InboundOutcome.REJECTED, 0),
@@ -424,6 +440,8 @@ def test_hostile_and_malformed_mail(db, raw, outcome, delta):
     assert inbound.outcome == outcome, inbound.reason
     assert Ticket.objects.count() - before == delta
     assert InboundEmail.objects.filter(pk=inbound.pk).exists()
+    if outcome == InboundOutcome.REJECTED:
+        assert inbound.reason, "a rejection records why"
     if delta:
         ticket = inbound.ticket
         assert len(ticket.subject) <= 255
