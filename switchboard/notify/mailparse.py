@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.errors import InvalidHeaderDefect, NonASCIILocalPartDefect
 from email.header import decode_header
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
@@ -266,6 +266,8 @@ def sender_from(from_values: list[str], *, has_sender_header: bool = False) -> S
     if _comment_depth(value) > MAX_COMMENT_DEPTH:
         return Sender(reject_reason="From header with comments nested too deep")
     header = _REGISTRY("From", _CONTROL.sub("", value).replace("\r", " ").replace("\n", " "))
+    if not isinstance(header, AddressHeader):  # the registry maps From to an address header
+        return Sender(reject_reason="unreadable From header")
     defects = [
         d
         for d in header.defects

@@ -41,7 +41,8 @@ def email_domain() -> str:
 
 
 def _mac(salt: str, value: str, length: int) -> str:
-    return salted_hmac(salt, value, algorithm="sha256").hexdigest()[:length]
+    digest: str = salted_hmac(salt, value, algorithm="sha256").hexdigest()
+    return digest[:length]
 
 
 def thread_tag(ticket_id: int) -> str:
