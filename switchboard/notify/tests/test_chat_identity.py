@@ -134,6 +134,7 @@ def test_views_answer_costs_the_same_queries_for_many_views(client):
 def test_deactivated_or_demoted_user_is_refused(client):
     agent = AgentFactory()
     link(agent, "U_GONE")
+    View.objects.create(title="Mine", owner=agent, conditions={})
     assert "Your views" in ask(client, "views", "U_GONE")
     agent.role = "end_user"
     agent.save()
@@ -178,7 +179,8 @@ def test_link_flow_confirms_then_links_the_signed_in_agent(client):
     assert done.status_code == 200 and b"Linked." in done.content
     identity = ChatIdentity.objects.get()
     assert (identity.team_id, identity.chat_user_id, identity.user) == (TEAM, "U_KIM", agent)
-    assert "Your views" in ask(client, "views", "U_KIM")
+    View.objects.create(title="Kim's queue", owner=agent, conditions={})
+    assert "Kim's queue" in ask(client, "views", "U_KIM")
     assert "Now linked to kim@switchboard.test" in ask(client, "link", "U_KIM", "kim")
 
 
@@ -222,12 +224,14 @@ def test_signed_requests_over_http(live_server):
     a wrong secret, a changed body, a replayed old timestamp or missing headers get 401."""
     agent = AgentFactory(name="Lee")
     link(agent, "U_LEE")
+    View.objects.create(title="Lee's queue", owner=agent, conditions={})
     url = f"{live_server.url}/chat/commands"
     body = form("views", "U_LEE")
 
     status, content = http_post(url, body, signed_headers(body))
     assert status == 200, content
-    assert json.loads(content)["text"].startswith("*Your views*")
+    text = json.loads(content)["text"]
+    assert text.startswith("*Your views*") and "• Lee's queue: *0*" in text
 
     assert http_post(url, body, signed_headers(body, secret="wrong"))[0] == 401
     # The signature of one chat user's request does not carry over to another user id.
