@@ -198,3 +198,22 @@ def test_sigterm_stops_cleanly(smtpd):
     out, _err = smtpd.communicate(timeout=20)
     assert smtpd.returncode == 0
     assert b"smtpd stopped" in out
+
+
+def test_display_name_trick_is_rejected_over_smtp_with_554(smtpd):
+    """`From: agent@... <mallory@...>` (unquoted) is answered 554 and logged with the reason."""
+    UserFactory(email="agent9@switchboard.test", role="agent")
+    raw = (
+        b"From: agent9@switchboard.test <mallory@evil.test>\r\nTo: support@switchboard.test\r\n"
+        b"Subject: Refund\r\nMessage-ID: <trick@evil.test>\r\n\r\nRefund approved.\r\n"
+    )
+    with (
+        pytest.raises(smtplib.SMTPDataError) as rejected,
+        smtplib.SMTP("127.0.0.1", smtpd.port, timeout=30) as client,
+    ):
+        client.sendmail("mallory@evil.test", ["support@switchboard.test"], raw)
+    assert rejected.value.smtp_code == 554
+    assert b"malformed From header" in rejected.value.smtp_error
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.REJECTED
+    assert not Ticket.objects.exists()
