@@ -257,7 +257,10 @@ def sender_from(from_values: list[str], *, has_sender_header: bool = False) -> S
             return Sender(reject_reason="no From header (a Sender header alone is not accepted)")
         return Sender(reject_reason="no From header")
     if len(from_values) > 1:
-        return Sender(reject_reason=f"{len(from_values)} From headers (exactly one is allowed)")
+        shown = _shown(" | ".join(from_values))
+        return Sender(
+            reject_reason=f"{len(from_values)} From headers (exactly one is allowed): {shown!r}"
+        )
     value = _FOLD.sub("", from_values[0]).strip()
     if not value:
         return Sender(reject_reason="empty From header")
@@ -278,7 +281,9 @@ def sender_from(from_values: list[str], *, has_sender_header: bool = False) -> S
         return Sender(reject_reason=f"From is a group, not a mailbox: {_shown(value)!r}")
     if len(addresses) > 1:
         return Sender(
-            reject_reason=f"From names {len(addresses)} addresses (exactly one is allowed)"
+            reject_reason=(
+                f"From names {len(addresses)} addresses (exactly one is allowed): {_shown(value)!r}"
+            )
         )
     if not addresses or not addresses[0].domain:
         return Sender(reject_reason=f"no sender address (From: {_shown(value)!r})")
