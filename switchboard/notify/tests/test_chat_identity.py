@@ -80,7 +80,9 @@ def test_unknown_chat_user_is_refused_with_how_to_link(client, text):
     """A chat user with no link gets no data, only how to link (it used to read as an admin)."""
     AdminFactory()
     customer = UserFactory()
-    ticket = create_ticket(actor=None, requester=customer, subject="Secret merger", description="x")
+    ticket = create_ticket(
+        actor=customer, requester=customer, subject="Secret merger", description="x"
+    )
     answer = ask(client, text.replace("1", str(ticket.pk)), "U_STRANGER", "mallory")
     assert "not linked to a Switchboard account" in answer
     assert "/switchboard link" in answer

@@ -126,7 +126,7 @@ def test_unsigned_agent_reply_over_smtp_is_refused(smtpd):
     requester = UserFactory(email="bob@example.test")
     agent = UserFactory(email="agent8@switchboard.test", role="agent")
     ticket = ticket_actions.create_ticket(
-        actor=None, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
+        actor=requester, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
     )
     send(smtpd.port, message(From=agent.email, References=message_ids.thread_root_id(ticket.pk)))
     inbound = InboundEmail.objects.get()
