@@ -7,8 +7,9 @@ with the same text).
 The bot answers as the person asking: the chat user (workspace and user id from the signed
 request) must be linked to an active Switchboard agent or admin (`ChatIdentity`, made with
 ``link``); view counts are that user's views (shared and personal) counted with their access, and
-ticket lookups go through the access rules (`visible_tickets`) as that user. Unknown chat users
-are refused with how to link.
+ticket lookups go through the access rules (`visible_tickets`) as that user and are rendered
+from the projection (`tickets.projection.ticket_view_for`). Unknown chat users are refused with
+how to link.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import User
+from switchboard.core.errors import NotFound
 from switchboard.notify import actions_chat
 from switchboard.notify.actions_chat import ChatUser
 from switchboard.oncall import queries as oncall_queries
 from switchboard.oncall.models import OnCallSchedule
 from switchboard.sla import queries as sla_queries
+from switchboard.tickets import projection
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.ticket_views import count_views, views_for
-from switchboard.web.links import agent_ticket_url
+from switchboard.web.links import agent_ticket_url, portal_ticket_url
 
 MAX_VIEWS = 50
 MAX_SCHEDULES = 50
@@ -179,30 +182,41 @@ def sla_lines(ticket: Ticket, now: datetime) -> list[str]:
 
 
 def ticket_text(raw_id: str, user: User, now: datetime) -> str:
+    """One ticket as `user` may see it: found through the access rules, rendered from the
+    projection (`ticket_view_for`), never from model fields by hand."""
     if not raw_id.isascii() or not raw_id.isdigit():
         return f"Usage: `ticket 123` (not `ticket {escape(raw_id)}`)."
     ticket_id = int(raw_id)
-    tickets = visible_tickets(user)
     ticket = (
-        tickets.select_related("assignee", "organization").filter(pk=ticket_id).first()
+        visible_tickets(user)
+        .select_related("assignee", "organization")
+        .filter(pk=ticket_id)
+        .first()
         if ticket_id < 2**63
         else None
     )
     if ticket is None:
         return f"Ticket #{ticket_id} not found."
-    assignee = escape(ticket.assignee.name or ticket.assignee.email) if ticket.assignee else "—"
-    org = escape(ticket.organization.name) if ticket.organization else "—"
-    sla = sla_lines(ticket, now)
-    url = ticket_url(ticket.pk)
+    try:
+        view = projection.ticket_view_for(user, ticket)
+    except NotFound:
+        return f"Ticket #{ticket_id} not found."
+    url = ticket_url(view.id) if view.internal else portal_ticket_url(view.id)
     lines = [
-        f"*<{url}|Ticket #{ticket.pk}>*: {escape(ticket.subject)}",
-        f"Status: {ticket.get_status_display()}",
-        f"Priority: {ticket.get_priority_display()}",
-        f"Assignee: {assignee}",
-        f"Organization: {org}",
-        f"SLA: {'; '.join(sla) if sla else 'no running clock'}",
-        url,
+        f"*<{url}|Ticket #{view.id}>*: {escape(view.subject)}",
+        f"Status: {view.status_label}",
+        f"Priority: {view.priority_label}",
     ]
+    if view.internal:
+        assignee = ticket.assignee if view.assignee_id else None
+        org = ticket.organization if view.organization_id else None
+        sla = sla_lines(ticket, now)
+        lines += [
+            f"Assignee: {escape(assignee.name or assignee.email) if assignee else '—'}",
+            f"Organization: {escape(org.name) if org else '—'}",
+            f"SLA: {'; '.join(sla) if sla else 'no running clock'}",
+        ]
+    lines.append(url)
     return "\n".join(lines)
 
 
