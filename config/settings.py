@@ -274,4 +274,3 @@ LOGGING = {
 # POST /chat/commands (404). The bot reads as this user (an agent/admin email), else the first
 # active admin.
 SWITCHBOARD_CHAT_SIGNING_SECRET = os.environ.get("SWITCHBOARD_CHAT_SIGNING_SECRET", "")
-SWITCHBOARD_CHAT_BOT_USER = os.environ.get("SWITCHBOARD_CHAT_BOT_USER", "")

@@ -1,12 +1,15 @@
 """The support bot: parse a slash command's text and build a Slack-compatible answer.
 
-Commands: ``views``, ``ticket <id>``, ``oncall [schedule name]``, ``help``. Every answer is an
-ephemeral message (``response_type``, mrkdwn ``text`` and a ``blocks`` section with the same text).
+Commands: ``views``, ``ticket <id>``, ``oncall [schedule name]``, ``link``, ``unlink``, ``help``.
+Every answer is an ephemeral message (``response_type``, mrkdwn ``text`` and a ``blocks`` section
+with the same text).
 
-The bot reads as an agent-level system user: ``settings.SWITCHBOARD_CHAT_BOT_USER`` (an email) when
-set, else the first active admin. View counts and ticket lookups go through the same visibility
-rules as the agent workspace (`visible_tickets`), so an agent or admin sees every ticket; the
-"current user" of personal conditions (e.g. "My open tickets") is that bot user.
+The bot answers as the person asking: the chat user (workspace and user id from the signed
+request) must be linked to an active Switchboard agent or admin (`ChatIdentity`, made with
+``link``); view counts are that user's views (shared and personal) counted with their access, and
+ticket lookups go through the access rules (`visible_tickets`) as that user and are rendered
+from the projection (`tickets.projection.ticket_view_for`). Unknown chat users are refused with
+how to link.
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
-from switchboard.accounts.models import Role, User
+from switchboard.accounts.models import User
+from switchboard.core.errors import NotFound
+from switchboard.notify import actions_chat
+from switchboard.notify.actions_chat import ChatUser
 from switchboard.oncall import queries as oncall_queries
 from switchboard.oncall.models import OnCallSchedule
 from switchboard.sla import queries as sla_queries
-from switchboard.tickets.models import Ticket, View
+from switchboard.tickets import projection
+from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import visible_tickets
-from switchboard.tickets.ticket_views import count_views
-from switchboard.web.links import agent_ticket_url
+from switchboard.tickets.ticket_views import count_views, views_for
+from switchboard.web.links import agent_ticket_url, portal_ticket_url
 
 MAX_VIEWS = 50
 MAX_SCHEDULES = 50
@@ -33,10 +41,12 @@ LOOKAHEAD = timedelta(days=8)
 USAGE = "\n".join(
     [
         "*Switchboard support bot*",
-        "• `views` — ticket counts of the shared views",
+        "• `views` — ticket counts of your views (shared and personal)",
         "• `ticket 123` — status, priority, assignee, organization and SLA time left",
         "• `oncall` — who is on call now on every schedule",
         "• `oncall <schedule name>` — who is on call now and the next hand-off",
+        "• `link` — link your chat account to your Switchboard account (once)",
+        "• `unlink` — remove that link",
         "• `help` — this message",
     ]
 )
@@ -55,42 +65,84 @@ def message(text: str) -> dict[str, Any]:
     }
 
 
-def bot_user() -> User | None:
-    """The reader the bot acts as: the configured email, else the first active admin."""
-    email = getattr(settings, "SWITCHBOARD_CHAT_BOT_USER", "")
-    users = User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.ADMIN])
-    if email:
-        return users.filter(email__iexact=email).first()
-    return users.filter(role=Role.ADMIN).order_by("pk").first()
-
-
-def answer(text: str, now: datetime | None = None) -> dict[str, Any]:
-    """The reply to a slash command whose argument text is `text`."""
+def answer(text: str, chat_user: ChatUser | None, now: datetime | None = None) -> dict[str, Any]:
+    """The reply to a slash command whose argument text is `text`, sent by `chat_user`."""
     now = now or timezone.now()
     words = (text or "").strip().split(None, 1)
     command = words[0].lower() if words else ""
     rest = words[1].strip() if len(words) > 1 else ""
-    if command == "views" and not rest:
-        return message(views_text(now))
-    if command == "ticket" and rest:
-        return message(ticket_text(rest.lstrip("#"), now))
-    if command == "oncall":
-        return message(oncall_text(rest, now))
-    return message(USAGE)
+    if command == "link" and not rest:
+        return message(link_text(chat_user))
+    if command == "unlink" and not rest:
+        return message(unlink_text(chat_user))
+    known = (command == "views" and not rest) or (command == "ticket" and rest)
+    if not known and command != "oncall":
+        return message(USAGE)
+    user, refusal = reader(chat_user)
+    if user is None:
+        return message(refusal)
+    if command == "views":
+        return message(views_text(user, now))
+    if command == "ticket":
+        return message(ticket_text(rest.lstrip("#"), user, now))
+    return message(oncall_text(rest, now))
+
+
+# --- who is asking -------------------------------------------------------------------------
+
+
+def reader(chat_user: ChatUser | None) -> tuple[User | None, str]:
+    """The Switchboard user to answer as, or None and why not."""
+    if chat_user is None:
+        return None, "This request does not say which chat user sent it, so I cannot answer."
+    user = actions_chat.linked_user(chat_user)
+    if user is None:
+        return None, (
+            f"Your chat account ({escape(chat_user.label)}) is not linked to a Switchboard "
+            "account, so I cannot answer for you. Run `/switchboard link` to link it."
+        )
+    if not (user.is_active and user.is_agent):
+        return None, (
+            "Your chat account is linked to a Switchboard account that is not an active agent "
+            "or admin. Ask an admin, or run `/switchboard unlink`."
+        )
+    return user, ""
+
+
+def link_text(chat_user: ChatUser | None) -> str:
+    if chat_user is None:
+        return "This request does not say which chat user sent it, so it cannot be linked."
+    path = reverse("chat-link", args=[actions_chat.link_token(chat_user)])
+    url = f"{settings.SWITCHBOARD_BASE_URL}{path}"
+    minutes = actions_chat.LINK_MAX_AGE_SECONDS // 60
+    current = actions_chat.linked_user(chat_user)
+    lines = [
+        f"<{url}|Link {escape(chat_user.label)} to your Switchboard account> — open it within "
+        f"{minutes} minutes, signed in to Switchboard as an agent, and confirm. "
+        "Do not share this link: whoever opens it links your chat account to theirs."
+    ]
+    if current is not None:
+        lines.append(f"(Now linked to {escape(current.email)}; linking again replaces that.)")
+    return "\n".join(lines)
+
+
+def unlink_text(chat_user: ChatUser | None) -> str:
+    if chat_user is None:
+        return "This request does not say which chat user sent it."
+    if actions_chat.unlink_chat_user(chat_user=chat_user):
+        return "Unlinked. I will not answer for this chat account until it is linked again."
+    return "Your chat account was not linked."
 
 
 # --- views ---------------------------------------------------------------------------------
 
 
-def views_text(now: datetime) -> str:
-    user = bot_user()
-    if user is None:
-        return "The support bot has no reader configured (set SWITCHBOARD_CHAT_BOT_USER)."
-    views = list(View.objects.filter(owner__isnull=True, active=True)[:MAX_VIEWS])
+def views_text(user: User, now: datetime) -> str:
+    views = list(views_for(user)[:MAX_VIEWS])
     if not views:
-        return "There are no shared views."
+        return "You have no views."
     counts = count_views(views, user, now)
-    lines = ["*Shared views*"]
+    lines = ["*Your views*"]
     lines += [f"• {escape(view.title)}: *{counts.get(view.pk, 0)}*" for view in views]
     return "\n".join(lines)
 
@@ -129,32 +181,42 @@ def sla_lines(ticket: Ticket, now: datetime) -> list[str]:
     return lines
 
 
-def ticket_text(raw_id: str, now: datetime) -> str:
-    if not raw_id.isdigit():
+def ticket_text(raw_id: str, user: User, now: datetime) -> str:
+    """One ticket as `user` may see it: found through the access rules, rendered from the
+    projection (`ticket_view_for`), never from model fields by hand."""
+    if not raw_id.isascii() or not raw_id.isdigit():
         return f"Usage: `ticket 123` (not `ticket {escape(raw_id)}`)."
     ticket_id = int(raw_id)
-    user = bot_user()
-    tickets = visible_tickets(user) if user is not None else Ticket.objects.none()
     ticket = (
-        tickets.select_related("assignee", "organization").filter(pk=ticket_id).first()
+        visible_tickets(user)
+        .select_related("assignee", "organization")
+        .filter(pk=ticket_id)
+        .first()
         if ticket_id < 2**63
         else None
     )
     if ticket is None:
         return f"Ticket #{ticket_id} not found."
-    assignee = escape(ticket.assignee.name or ticket.assignee.email) if ticket.assignee else "—"
-    org = escape(ticket.organization.name) if ticket.organization else "—"
-    sla = sla_lines(ticket, now)
-    url = ticket_url(ticket.pk)
+    try:
+        view = projection.ticket_view_for(user, ticket)
+    except NotFound:
+        return f"Ticket #{ticket_id} not found."
+    url = ticket_url(view.id) if view.internal else portal_ticket_url(view.id)
     lines = [
-        f"*<{url}|Ticket #{ticket.pk}>*: {escape(ticket.subject)}",
-        f"Status: {ticket.get_status_display()}",
-        f"Priority: {ticket.get_priority_display()}",
-        f"Assignee: {assignee}",
-        f"Organization: {org}",
-        f"SLA: {'; '.join(sla) if sla else 'no running clock'}",
-        url,
+        f"*<{url}|Ticket #{view.id}>*: {escape(view.subject)}",
+        f"Status: {view.status_label}",
+        f"Priority: {view.priority_label}",
     ]
+    if view.internal:
+        assignee = ticket.assignee if view.assignee_id else None
+        org = ticket.organization if view.organization_id else None
+        sla = sla_lines(ticket, now)
+        lines += [
+            f"Assignee: {escape(assignee.name or assignee.email) if assignee else '—'}",
+            f"Organization: {escape(org.name) if org else '—'}",
+            f"SLA: {'; '.join(sla) if sla else 'no running clock'}",
+        ]
+    lines.append(url)
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from switchboard.tickets.models import Channel, Comment, Ticket
 logger = logging.getLogger(__name__)
 
 REFUSAL_TEMPLATE = "intake/refusal"
+UNVERIFIED_AGENT_TEMPLATE = "intake/unverified_agent"
 MAX_REFUSALS_PER_DAY = 3
 EMPTY_BODY = "(This email had no text.)"
 ATTACHMENTS_ONLY = "(Attachments only.)"
@@ -42,7 +43,7 @@ def limits() -> mailparse.Limits:
 
 
 def support_address() -> str:
-    return str(getattr(settings, "SWITCHBOARD_SUPPORT_ADDRESS", "")).strip().lower()
+    return message_ids.support_address()
 
 
 def own_addresses() -> set[str]:
@@ -130,7 +131,9 @@ def _decide(parsed: mailparse.ParsedEmail, raw: bytes, record: InboundEmail) -> 
         return _Decision(InboundOutcome.REJECTED, parsed.reject_reason)
     if parsed.message_id and message_ids.is_our_message_id(parsed.message_id):
         return _Decision(InboundOutcome.IGNORED, "loop: the Message-ID is one of ours")
-    if parsed.from_address and parsed.from_address in own_addresses():
+    if parsed.from_address and (
+        parsed.from_address in own_addresses() or message_ids.is_reply_address(parsed.from_address)
+    ):
         return _Decision(InboundOutcome.IGNORED, "loop: sent from our own address")
 
     # A service's integration address opens an incident, never a ticket. Alerts from monitoring
@@ -153,6 +156,9 @@ def _decide(parsed: mailparse.ParsedEmail, raw: bytes, record: InboundEmail) -> 
             sender,
         )
 
+    if sender is not None and sender.is_agent:
+        return _agent_mail(parsed, raw, sender, record)
+
     ticket, how = _thread(parsed, sender)
     if ticket is not None:
         if sender is None or not sender.is_active or not _may_comment(sender, ticket):
@@ -160,6 +166,47 @@ def _decide(parsed: mailparse.ParsedEmail, raw: bytes, record: InboundEmail) -> 
         return _act(lambda: _reply(parsed, raw, sender, ticket, how, record), sender)
 
     if sender is not None and not sender.is_active:
+        return _refuse(parsed, sender, "the sender's account is deactivated")
+    return _act(lambda: _new_ticket(parsed, raw, sender, record, recipient=""), sender)
+
+
+def _agent_mail(
+    parsed: mailparse.ParsedEmail, raw: bytes, sender: User, record: InboundEmail
+) -> _Decision:
+    """Mail from an agent's or admin's address. A From header is easy to forge, so a reply is
+    accepted only through the signed reply address of a notification sent to that agent
+    (`message_ids.reply_address`): it names the ticket and the agent, and cannot be guessed.
+    An unsigned reply is refused (the agent is told how to reply); a mail that answers no
+    ticket opens one, as anyone's does."""
+    signed = message_ids.signed_reply(parsed.recipients)
+    if signed is not None and signed.valid and signed.user_id == sender.pk:
+        ticket = Ticket.objects.filter(pk=signed.ticket_id).first()
+        if ticket is None:
+            return _refuse(
+                parsed,
+                sender,
+                f"the signed reply address names ticket #{signed.ticket_id}, which does not exist",
+            )
+        if not sender.is_active or not _may_comment(sender, ticket):
+            return _refuse(parsed, sender, f"not allowed to reply to ticket #{ticket.pk}")
+        how = "signed reply address"
+        return _act(lambda: _reply(parsed, raw, sender, ticket, how, record), sender)
+
+    ticket, how = _thread(parsed, sender)
+    if signed is not None or ticket is not None:
+        if signed is None:
+            why = f"answers ticket #{ticket.pk} ({how}) without the signed reply address"
+        elif not signed.valid:
+            why = "its reply address has a signature that does not verify"
+        else:
+            why = "its reply address was signed for another user"
+        return _refuse(
+            parsed,
+            sender,
+            f"unverified sender: from an agent's address, but {why}",
+            template=UNVERIFIED_AGENT_TEMPLATE,
+        )
+    if not sender.is_active:
         return _refuse(parsed, sender, "the sender's account is deactivated")
     return _act(lambda: _new_ticket(parsed, raw, sender, record, recipient=""), sender)
 
@@ -207,14 +254,20 @@ def _may_comment(user: User, ticket: Ticket) -> bool:
 
 def _thread(parsed: mailparse.ParsedEmail, sender: User | None) -> tuple[Ticket | None, str]:
     """The ticket this mail answers: by our Message-IDs, by a customer Message-ID we stored,
-    then by the [#123] subject token (only if the sender may see that ticket)."""
+    then by the [#123] subject token. A Message-ID of ours whose tag verifies was copied from a
+    message we sent; an untagged (older or forged) one counts only if the sender may see that
+    ticket, like the subject token, so guessing numbers reveals nothing."""
     ids = parsed.thread_ids
     for mid in ids:
-        ticket_id = message_ids.ticket_id_from_message_id(mid)
-        if ticket_id is not None:
-            ticket = Ticket.objects.filter(pk=ticket_id).first()
-            if ticket is not None:
-                return ticket, "In-Reply-To" if mid in parsed.in_reply_to else "References"
+        reference = message_ids.thread_reference(mid)
+        if reference is None:
+            continue
+        ticket = Ticket.objects.filter(pk=reference.ticket_id).first()
+        if ticket is None:
+            continue
+        if reference.verified or (sender is not None and access.can_view(sender, ticket)):
+            how = "In-Reply-To" if mid in parsed.in_reply_to else "References"
+            return ticket, how if reference.verified else f"{how}, untagged id"
     if ids:
         earlier = (
             InboundEmail.objects.filter(message_id__in=ids[:50], ticket__isnull=False)
@@ -370,11 +423,17 @@ def _store_attachments(parsed: mailparse.ParsedEmail, raw: bytes, comment: Comme
     return note
 
 
-def _refuse(parsed: mailparse.ParsedEmail, sender: User | None, reason: str) -> _Decision:
+def _refuse(
+    parsed: mailparse.ParsedEmail,
+    sender: User | None,
+    reason: str,
+    *,
+    template: str = REFUSAL_TEMPLATE,
+) -> _Decision:
     """Nothing is added; the sender gets one polite note that reveals nothing of the ticket."""
     try:
         with transaction.atomic():
-            queued = _queue_refusal(parsed)
+            queued = _queue_refusal(parsed, template)
     except SwitchboardError as exc:  # e.g. an address the outbox will not send to
         logger.info("no refusal sent to %s: %s", parsed.from_address, exc)
         queued = False
@@ -382,7 +441,7 @@ def _refuse(parsed: mailparse.ParsedEmail, sender: User | None, reason: str) -> 
     return _Decision(InboundOutcome.REFUSED, reason + suffix, user=sender)
 
 
-def _queue_refusal(parsed: mailparse.ParsedEmail) -> bool:
+def _queue_refusal(parsed: mailparse.ParsedEmail, template: str) -> bool:
     if parsed.is_automatic or not parsed.from_address:
         return False
     from switchboard.notify.models import Delivery
@@ -405,7 +464,7 @@ def _queue_refusal(parsed: mailparse.ParsedEmail) -> bool:
     )
     subject = parsed.subject or "your email"
     text, html = render_email(
-        REFUSAL_TEMPLATE,
+        template,
         {"subject": subject, "support_address": support_address()},
     )
     headers = {"Auto-Submitted": "auto-replied"}

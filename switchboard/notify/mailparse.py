@@ -1,15 +1,20 @@
 """Parse one raw RFC 822 message into what the intake needs: pure, no ORM, never raises.
 
 `parse(raw)` returns a `ParsedEmail`. Input that cannot be used (too large, too many or too long
-headers, MIME nested too deep, no sender address) comes back with `reject_reason` set; anything
-else is decoded as well as it can be: unknown or wrong charsets are replaced, RFC 2047 garbage
-is kept as text, NUL bytes are dropped, HTML is turned into text without scripts or styles.
+headers, MIME nested too deep, no single valid sender address) comes back with `reject_reason`
+set; anything else is decoded as well as it can be: unknown or wrong charsets are replaced,
+RFC 2047 garbage is kept as text, raw 8-bit header bytes are read as UTF-8, NUL bytes are
+dropped, HTML is turned into text without scripts or styles.
+
+The sender is read strictly (`sender_from`): exactly one From field naming exactly one mailbox,
+parsed by the standard library's RFC 5322 header parser (`email.headerregistry`); the address
+is the addr-spec, never the display name. `Sender:` is not a substitute for a missing From.
 
 Limits (see `Limits`): the whole message at most `max_bytes` (SWITCHBOARD_INBOUND_MAX_BYTES,
-passed in by the caller), the header section at most 256 KiB and 1,000 header lines, MIME
-nesting at most 20 levels, at most 100 attachments, and the stored body text at most 200,000
-characters (a longer body is cut there and the intake keeps the original message as an
-attachment).
+passed in by the caller), the header section at most 256 KiB and 1,000 header lines, no header
+line longer than 998 bytes (RFC 5322; the SMTP listener refuses such lines too), MIME nesting at
+most 20 levels, at most 100 attachments, and the stored body text at most 200,000 characters (a
+longer body is cut there and the intake keeps the original message as an attachment).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from email import message_from_bytes
+from email.errors import InvalidHeaderDefect, NonASCIILocalPartDefect
 from email.header import decode_header
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.message import Message
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from html.parser import HTMLParser
 
 
@@ -32,6 +39,7 @@ class Limits:
     max_bytes: int = 30 * 1024 * 1024
     max_header_bytes: int = 256 * 1024
     max_headers: int = 1000
+    max_header_line: int = 998
     max_depth: int = 20
     max_attachments: int = 100
     max_text_chars: int = 200_000
@@ -130,8 +138,9 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode(name if name != "utf-8" else "latin-1", errors="replace")
 
 
-def _raw_header(value: object) -> str:
-    """A header as the parser gave it: str (with surrogate escapes for 8-bit bytes) or Header."""
+def _header_str(value: object) -> str:
+    """A raw header value as text: 8-bit bytes (kept as surrogate escapes by the parser) are read
+    as UTF-8 (RFC 6532, SMTPUTF8), falling back to Latin-1 for legacy 8-bit mail."""
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -140,43 +149,48 @@ def _raw_header(value: object) -> str:
         except Exception:  # a malformed Header object
             return ""
     if any("\udc80" <= ch <= "\udcff" for ch in value):
-        # Raw 8-bit bytes in a header: most senders mean UTF-8.
-        return _decode_bytes(value.encode("ascii", "surrogateescape"), "utf-8")
+        return _decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
     return value
 
 
+_ENCODED_RUN = re.compile(
+    r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t\r\n]+=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*"
+)
+
+
+def _decode_run(run: str) -> str:
+    try:
+        parts = decode_header(run)
+    except Exception:  # HeaderParseError, binascii errors on broken base64
+        return run
+    return "".join(
+        _decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+        for chunk, charset in parts
+    )
+
+
 def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; garbage and unknown charsets become replacement text."""
+    """Decode RFC 2047 encoded words; garbage and unknown charsets become replacement text.
+    Text around them (also raw UTF-8) is kept as it is."""
     if "=?" not in value:
         return value
-    try:
-        parts = decode_header(value)
-    except Exception:  # HeaderParseError, binascii errors on broken base64
-        return value
-    out: list[str] = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            out.append(_decode_bytes(chunk, charset))
-        else:
-            out.append(chunk)
-    return "".join(out)
-
-
-def header_text(msg: Message, name: str) -> str:
-    try:
-        raw = msg.get(name)
-    except Exception:
-        return ""
-    text = decode_words(_raw_header(raw))
-    return " ".join(_clean_text(text).split())
+    return _ENCODED_RUN.sub(lambda match: _decode_run(match.group(0)), value)
 
 
 def _all_headers(msg: Message, name: str) -> list[str]:
+    """Every value of header `name`, as sent. `raw_items` rather than `get_all`: the compat32
+    policy turns 8-bit values into `Header` objects that print undecodable bytes as U+FFFD."""
+    wanted = name.lower()
     try:
-        values = msg.get_all(name) or []
+        return [_header_str(v) for k, v in msg.raw_items() if k.lower() == wanted]
     except Exception:
         return []
-    return [_raw_header(v) for v in values]
+
+
+def header_text(msg: Message, name: str) -> str:
+    values = _all_headers(msg, name)
+    text = decode_words(values[0]) if values else ""
+    return " ".join(_clean_text(text).split())
 
 
 def _addresses(values: list[str]) -> list[str]:
@@ -194,6 +208,93 @@ def _addresses(values: list[str]) -> list[str]:
 
 def _message_ids(value: str) -> list[str]:
     return [m for m in _MESSAGE_ID.findall(value) if m.isascii()]
+
+
+# --- the sender -------------------------------------------------------------------------------
+
+# A From naming one mailbox fits on one line; the structured parser below is quadratic in the
+# worst case and recursive in comment nesting, so it never sees more than this.
+MAX_SENDER_CHARS = 998
+MAX_COMMENT_DEPTH = 8
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_REGISTRY = HeaderRegistry()
+
+
+@dataclass(frozen=True)
+class Sender:
+    address: str = ""
+    name: str = ""
+    reject_reason: str = ""
+
+
+def _comment_depth(value: str) -> int:
+    depth = deepest = 0
+    escaped = False
+    for ch in value:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _shown(value: str) -> str:
+    return " ".join(_clean_text(value).split())[:80]
+
+
+def sender_from(from_values: list[str], *, has_sender_header: bool = False) -> Sender:
+    """The author of a message, strictly: exactly one From field with exactly one mailbox whose
+    addr-spec has a domain. Anything else is refused with the reason (several or no addresses,
+    a display name that is really an unquoted address, groups, over-long or deeply nested
+    values). Linear in the input: the length and nesting checks come before the parser."""
+    if not from_values:
+        if has_sender_header:
+            return Sender(reject_reason="no From header (a Sender header alone is not accepted)")
+        return Sender(reject_reason="no From header")
+    if len(from_values) > 1:
+        shown = _shown(" | ".join(from_values))
+        return Sender(
+            reject_reason=f"{len(from_values)} From headers (exactly one is allowed): {shown!r}"
+        )
+    value = _FOLD.sub("", from_values[0]).strip()
+    if not value:
+        return Sender(reject_reason="empty From header")
+    if len(value) > MAX_SENDER_CHARS:
+        return Sender(reject_reason=f"From header longer than {MAX_SENDER_CHARS} characters")
+    if _comment_depth(value) > MAX_COMMENT_DEPTH:
+        return Sender(reject_reason="From header with comments nested too deep")
+    header = _REGISTRY("From", _CONTROL.sub("", value).replace("\r", " ").replace("\n", " "))
+    if not isinstance(header, AddressHeader):  # the registry maps From to an address header
+        return Sender(reject_reason="unreadable From header")
+    defects = [
+        d
+        for d in header.defects
+        if isinstance(d, InvalidHeaderDefect) and not isinstance(d, NonASCIILocalPartDefect)
+    ]
+    addresses = list(header.addresses)
+    if any(group.display_name is not None for group in header.groups):
+        return Sender(reject_reason=f"From is a group, not a mailbox: {_shown(value)!r}")
+    if len(addresses) > 1:
+        return Sender(
+            reject_reason=(
+                f"From names {len(addresses)} addresses (exactly one is allowed): {_shown(value)!r}"
+            )
+        )
+    if not addresses or not addresses[0].domain:
+        return Sender(reject_reason=f"no sender address (From: {_shown(value)!r})")
+    if defects:
+        # e.g. `agent@example.com <mallory@evil.test>`: an address where a name belongs.
+        return Sender(reject_reason=f"malformed From header ({defects[0]}): {_shown(value)!r}")
+    address = _clean_text(addresses[0].addr_spec).strip().lower()
+    if not _ADDRESS.match(address):
+        return Sender(reject_reason=f"no sender address (From: {_shown(value)!r})")
+    name = " ".join(_clean_text(addresses[0].display_name or "").split())[:255]
+    return Sender(address=address, name=name)
 
 
 # --- HTML to text ------------------------------------------------------------------------------
@@ -491,6 +592,10 @@ def _parse(raw: bytes, limits: Limits, result: ParsedEmail) -> ParsedEmail:
     if len(head) > limits.max_header_bytes:
         result.reject_reason = f"header section larger than {limits.max_header_bytes // 1024} KiB"
         return result
+    longest = max((len(line.rstrip(b"\r")) for line in head.split(b"\n")), default=0)
+    if longest > limits.max_header_line:
+        result.reject_reason = f"a header line longer than {limits.max_header_line} bytes"
+        return result
     header_lines = sum(
         1 for line in head.splitlines() if line[:1] not in (b" ", b"\t") and b":" in line
     )
@@ -499,15 +604,11 @@ def _parse(raw: bytes, limits: Limits, result: ParsedEmail) -> ParsedEmail:
         return result
 
     msg = message_from_bytes(raw, policy=compat32)
-    from_values = _all_headers(msg, "From")
-    from_pairs = getaddresses(from_values) if from_values else []
-    name, address = from_pairs[0] if from_pairs else ("", "")
-    if not address:
-        sender = _all_headers(msg, "Sender")
-        name, address = parseaddr(sender[0]) if sender else ("", "")
-    address = _clean_text(address).strip().lower()
-    result.from_name = " ".join(_clean_text(decode_words(name)).split())[:255]
-    result.from_address = address if _ADDRESS.match(address) else ""
+    sender = sender_from(
+        _all_headers(msg, "From"), has_sender_header=bool(_all_headers(msg, "Sender"))
+    )
+    result.from_address = sender.address
+    result.from_name = sender.name
     result.to = _addresses(_all_headers(msg, "To"))
     result.cc = _addresses(_all_headers(msg, "Cc"))
     result.delivered_to = _addresses(
@@ -520,7 +621,7 @@ def _parse(raw: bytes, limits: Limits, result: ParsedEmail) -> ParsedEmail:
     result.references = _message_ids(header_text(msg, "References"))[-50:]
     return_paths = _all_headers(msg, "Return-Path")
     result.return_path = return_paths[0].strip() if return_paths else None
-    result.automatic_reason = automatic_reason(msg, address, result.return_path)
+    result.automatic_reason = automatic_reason(msg, sender.address, result.return_path)
     result.is_automatic = bool(result.automatic_reason)
 
     state = _Walk(limits)
@@ -542,7 +643,6 @@ def _parse(raw: bytes, limits: Limits, result: ParsedEmail) -> ParsedEmail:
     result.text = text
     result.attachments = state.attachments
     result.dropped_attachments = state.dropped
-    if not result.from_address:
-        shown = result.from_name or (from_values[0][:80] if from_values else "")
-        result.reject_reason = f"no sender address (From: {shown!r})" if shown else "no From header"
+    if sender.reject_reason:
+        result.reject_reason = sender.reject_reason
     return result

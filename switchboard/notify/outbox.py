@@ -32,6 +32,7 @@ from switchboard.notify.models import (
 )
 
 if TYPE_CHECKING:
+    from switchboard.accounts.models import User
     from switchboard.tickets.models import Ticket
 
 # Event names endpoints can filter on (admin multi-select). "test" is the admin's test event.
@@ -83,6 +84,7 @@ def queue_email(
     source: str = "",
     headers: dict[str, str] | None = None,
     sensitive: bool = False,
+    recipient_user: User | None = None,
 ) -> Delivery | None:
     """One email to one address, sent by the worker after this transaction commits.
 
@@ -90,7 +92,9 @@ def queue_email(
     delivery log once the message is delivered or dead, so the link is not kept in the database.
 
     With a ticket: `[#<id>]` is added to the subject if absent, a Message-ID naming the ticket,
-    In-Reply-To/References = the thread root, Reply-To = SWITCHBOARD_SUPPORT_ADDRESS. Always
+    In-Reply-To/References = the thread root, Reply-To = SWITCHBOARD_SUPPORT_ADDRESS — or, when
+    `recipient_user` is an agent or admin, their signed reply address for this ticket
+    (`message_ids.reply_address`), the only way the intake accepts an agent's reply. Always
     `Auto-Submitted: auto-generated`. Caller `headers` win over ours (an auto-reply sets
     In-Reply-To to the customer's message). Returns None, writing nothing, when a delivery with
     this idempotency key already exists.
@@ -115,6 +119,8 @@ def queue_email(
         mail_headers["References"] = root
         mail_headers["X-Switchboard-Ticket"] = str(ticket.pk)
         reply_to = settings.SWITCHBOARD_SUPPORT_ADDRESS
+        if recipient_user is not None and recipient_user.is_agent:
+            reply_to = message_ids.reply_address(ticket.pk, recipient_user.pk) or reply_to
     else:
         mail_headers["Message-ID"] = message_ids.new_message_id(None)
     for name, value in (headers or {}).items():

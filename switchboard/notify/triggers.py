@@ -501,6 +501,7 @@ def _email(
             idempotency_key=f"{key_prefix}:{user.email.lower()}"[:200],
             ticket=ticket,
             source=source,
+            recipient_user=user,
         )
         results.append({**label, "queued": delivery is not None})
     return results

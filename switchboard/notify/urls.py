@@ -1,4 +1,4 @@
-"""Routes of the notify app: the chat slash-command endpoint."""
+"""Routes of the notify app: the chat slash-command endpoint and the chat-link page."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from switchboard.notify import views
 
 urlpatterns = [
     path("chat/commands", views.chat_command, name="chat-commands"),
+    path("chat/link/<str:token>/", views.chat_link, name="chat-link"),
 ]

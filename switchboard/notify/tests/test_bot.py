@@ -1,4 +1,5 @@
-"""The support bot: Slack v0 signatures, and the `views`, `ticket` and `oncall` answers."""
+"""The support bot: Slack v0 signatures (slack_sdk), who is asking (linked chat users only), and
+the `views`, `ticket`, `oncall`, `link` and `unlink` answers."""
 
 from __future__ import annotations
 
@@ -19,27 +20,33 @@ from switchboard.accounts.tests.factories import (
     UserFactory,
 )
 from switchboard.notify import bot, chat_auth
+from switchboard.notify.actions_chat import ChatUser, link_chat_user
 from switchboard.tickets.actions import create_ticket
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 URL = "/chat/commands"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+TEAM = "T0001"
+STEVE = "U2147483697"
 
 
 @pytest.fixture(autouse=True)
 def _chat(settings):
     settings.SWITCHBOARD_CHAT_SIGNING_SECRET = SECRET
-    settings.SWITCHBOARD_CHAT_BOT_USER = ""
     settings.SWITCHBOARD_BASE_URL = "https://desk.example.test"
 
 
-def form(text: str, command: str = "/switchboard") -> bytes:
+def link(user, chat_user_id: str = STEVE, name: str = "steve") -> None:
+    link_chat_user(user=user, chat_user=ChatUser(TEAM, chat_user_id, name))
+
+
+def form(text: str, command: str = "/switchboard", user_id: str = STEVE) -> bytes:
     return urlencode(
         {
             "token": "deprecated",
-            "team_id": "T0001",
+            "team_id": TEAM,
             "channel_id": "C2147483705",
-            "user_id": "U2147483697",
+            "user_id": user_id,
             "user_name": "steve",
             "command": command,
             "text": text,
@@ -67,8 +74,8 @@ def post(
     return client.post(URL, data=body, content_type="application/x-www-form-urlencoded", **extra)
 
 
-def command(client, text: str) -> str:
-    response = post(client, form(text))
+def command(client, text: str, user_id: str = STEVE) -> str:
+    response = post(client, form(text, user_id=user_id))
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["response_type"] == "ephemeral"
@@ -129,7 +136,7 @@ def test_stale_timestamp_is_rejected(client):
     assert response.status_code == 401
     assert b"stale" in response.content
     with time_machine.travel(NOW + timedelta(minutes=4, seconds=59), tick=False):
-        AdminFactory()
+        link(AdminFactory())
         assert post(client, body, timestamp=ts, signature=signature).status_code == 200
 
 
@@ -162,6 +169,7 @@ def view_counts(text: str) -> dict[str, int]:
 @pytest.mark.django_db
 def test_views_counts(client):
     admin = AdminFactory()
+    link(admin)
     bob = AgentFactory(name="Bob")
     acme = OrganizationFactory(name="Acme", product_line="self_managed")
     grace = UserFactory(name="Grace", organization=acme)
@@ -190,7 +198,7 @@ def test_views_counts(client):
 
 @pytest.mark.django_db
 def test_ticket_answer(client):
-    AdminFactory()
+    link(AdminFactory())
     bob = AgentFactory(name="Bob Builder")
     acme = OrganizationFactory(name="Acme & Sons", product_line="self_managed")
     grace = UserFactory(name="Grace", organization=acme)
@@ -239,6 +247,9 @@ def demo_oncall(db):
     with time_machine.travel(ONCALL_AT, tick=False):
         accounts_demo.seed()
         oncall_demo.seed()
+    from switchboard.accounts.models import Role, User
+
+    link(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first())
 
 
 @pytest.mark.django_db

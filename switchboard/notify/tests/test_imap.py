@@ -76,6 +76,19 @@ def test_poll_fetches_unseen_and_marks_them_seen(db, imap):
     assert poll_once(imap.url).fetched == 0
 
 
+def test_raw_utf8_headers_arrive_intact_over_imap(db, imap):
+    """8-bit UTF-8 headers fetched over IMAP decode as UTF-8."""
+    imap.add(
+        "From: Jörg Müller <jorg@example.test>\r\nTo: support@switchboard.test\r\n"
+        "Subject: Grüße aus Köln\r\nMessage-ID: <imap-utf8@example.test>\r\n\r\nHallo\r\n".encode()
+    )
+    result = poll_once(imap.url)
+    assert result.outcomes == {InboundOutcome.CREATED: 1}
+    ticket = Ticket.objects.get()
+    assert ticket.subject == "Grüße aus Köln"
+    assert ticket.requester.name == "Jörg Müller"
+
+
 def test_message_is_marked_seen_only_after_intake_committed(db, imap):
     """A database failure leaves the message unseen; the next poll takes it."""
     imap.add(message(1))

@@ -232,19 +232,140 @@ def test_reply_to_closed_ticket_creates_follow_up(ann, agent):
 
 
 def test_agent_reply_by_email_is_a_public_reply(ann, agent):
+    """An agent's reply sent to the signed reply address of their notification is public.
+    (It used to be enough to write from the agent's address: see the impersonation tests.)"""
     ticket = open_ticket(ann)
     raw = mail(
         sender=agent.email,
+        to=message_ids.reply_address(ticket.pk, agent.pk),
         body="We are on it.",
         headers={"In-Reply-To": message_ids.new_message_id(ticket.pk)},
     )
     inbound = receive_email(raw)
-    assert inbound.outcome == InboundOutcome.THREADED
+    assert inbound.outcome == InboundOutcome.THREADED, inbound.reason
+    assert "signed reply address" in inbound.reason
     assert inbound.comment.author == agent
     assert inbound.comment.public
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN
     assert ticket.first_agent_reply_at is not None
+
+
+def test_signed_reply_address_works_as_envelope_recipient_only(ann, agent):
+    """The MTA may pass the plus-address only as the envelope recipient (Postfix ${recipient})."""
+    ticket = open_ticket(ann)
+    raw = mail(sender=agent.email, body="Fixed.", subject="Re: something")
+    inbound = receive_email(raw, recipients=[message_ids.reply_address(ticket.pk, agent.pk)])
+    assert inbound.outcome == InboundOutcome.THREADED, inbound.reason
+    assert inbound.ticket == ticket and inbound.comment.author == agent
+
+
+# --- impersonation ----------------------------------------------------------------------------
+
+
+def test_display_name_trick_cannot_post_as_an_agent(ann, agent):
+    """`From: agent@... <mallory@evil.test>` (unquoted) is rejected and logged, nothing posted."""
+    ticket = open_ticket(ann)
+    comments_before = Comment.objects.count()
+    raw = mail(
+        sender=f"{agent.email} <mallory@evil.test>",
+        body="Please send your password to mallory@evil.test.",
+        headers={"In-Reply-To": message_ids.new_message_id(ticket.pk)},
+    )
+    inbound = receive_email(raw)
+    assert inbound.outcome == InboundOutcome.REJECTED
+    assert inbound.reason.startswith("malformed From header")
+    assert inbound.from_address == ""
+    assert Comment.objects.count() == comments_before
+    assert not Delivery.objects.filter(event="intake.refused").exists()
+
+
+@pytest.mark.parametrize(
+    "threading",
+    ["In-Reply-To", "References", "subject token"],
+)
+def test_unsigned_mail_from_an_agent_address_is_refused(ann, agent, threading):
+    """A reply from an agent's address without the signed reply address adds nothing; the
+    agent's address gets a note saying how to reply (and that someone may be forging it)."""
+    ticket = open_ticket(ann)
+    comments_before = Comment.objects.count()
+    headers = {}
+    subject = "Re: Backups fail"
+    if threading == "subject token":
+        subject = f"Re: [#{ticket.pk}] Backups fail"
+    else:
+        headers[threading] = message_ids.new_message_id(ticket.pk)
+    raw = mail(sender=agent.email, subject=subject, body="Refund approved!", headers=headers)
+    inbound = receive_email(raw)
+    assert inbound.outcome == InboundOutcome.REFUSED
+    assert inbound.reason.startswith("unverified sender")
+    assert Comment.objects.count() == comments_before
+    refusal = Delivery.objects.get(event="intake.refused")
+    assert refusal.recipient == agent.email
+    assert "reply address" in refusal.payload["text"]
+    assert "Refund" not in refusal.payload["text"]
+
+
+def test_tampered_or_borrowed_reply_address_is_refused(ann, agent, user_factory):
+    """A reply address with a wrong MAC, or signed for another agent, verifies nothing."""
+    other = user_factory(email="other-agent@switchboard.test", role="agent")
+    ticket = open_ticket(ann)
+    good = message_ids.reply_address(ticket.pk, agent.pk)
+    local, domain = good.split("@")
+    tampered = local[:-1] + ("0" if local[-1] != "0" else "1") + "@" + domain
+    first = receive_email(mail(sender=agent.email, to=tampered, body="one"))
+    assert first.outcome == InboundOutcome.REFUSED
+    assert "does not verify" in first.reason
+    # Another agent's mail sent to the address signed for `agent`.
+    second = receive_email(mail(sender=other.email, to=good, body="two"))
+    assert second.outcome == InboundOutcome.REFUSED
+    assert "another user" in second.reason
+    # A reply address for another ticket id with this MAC.
+    forged = good.replace(f"+r{ticket.pk}-", f"+r{ticket.pk + 1}-")
+    third = receive_email(mail(sender=agent.email, to=forged, body="three"))
+    assert third.outcome == InboundOutcome.REFUSED
+    assert not Comment.objects.filter(body__in=["one", "two", "three"]).exists()
+
+
+def test_new_mail_from_an_agent_address_still_opens_a_ticket(agent):
+    """Mail that answers no ticket is a new request, whoever sends it."""
+    inbound = receive_email(mail(sender=agent.email, subject="Internal: printer"))
+    assert inbound.outcome == InboundOutcome.CREATED
+    assert inbound.ticket.requester == agent
+
+
+def test_thread_ids_carry_an_unguessable_tag(ann, settings):
+    """The ticket number alone does not make one of our Message-IDs: the tag is an HMAC."""
+    ticket = open_ticket(ann)
+    root = message_ids.thread_root_id(ticket.pk)
+    assert message_ids.thread_reference(root) == message_ids.ThreadReference(ticket.pk, True)
+    reply_id = message_ids.new_message_id(ticket.pk)
+    assert message_ids.thread_reference(reply_id).verified
+    guessed = f"<sb.{ticket.pk}.{'0' * message_ids.THREAD_TAG_CHARS}@switchboard.test>"
+    assert not message_ids.thread_reference(guessed).verified
+    assert not message_ids.thread_reference(f"<sb.{ticket.pk}@switchboard.test>").verified
+    assert message_ids.thread_root_id(ticket.pk + 1).split(".")[2] != root.split(".")[2]
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert message_ids.thread_root_id(ticket.pk) != root
+
+
+def test_untagged_thread_id_counts_only_for_someone_who_may_see_the_ticket(ann, user_factory):
+    """Older (untagged) ids keep threading for the ticket's own people; for anyone else they
+    are ignored like a guessed subject token: a new ticket, no refusal, nothing revealed."""
+    ticket = open_ticket(ann)
+    legacy = f"<sb.{ticket.pk}.0123456789abcdef@switchboard.test>"
+    own = receive_email(mail(body="Still broken.", headers={"In-Reply-To": legacy}))
+    assert own.outcome == InboundOutcome.THREADED and own.ticket == ticket
+    assert "untagged" in own.reason
+    user_factory(email="stranger@else.test")
+    stranger = receive_email(
+        mail(
+            sender="stranger@else.test",
+            headers={"References": f"<sb.{ticket.pk}@switchboard.test>"},
+        )
+    )
+    assert stranger.outcome == InboundOutcome.CREATED
+    assert stranger.ticket != ticket
 
 
 def test_reply_attachments_are_kept(ann):
@@ -406,7 +527,23 @@ HOSTILE = [
     ("null bytes", _raw(BASE.replace("Help", "He\x00lp"), b"bo\x00dy\x00"), InboundOutcome.CREATED, 1),
     ("nested multipart 100 deep", _nested(100), InboundOutcome.REJECTED, 0),
     ("RFC 2047 garbage in subject", _raw("From: sam@example.test\nSubject: =?utf-8?B?!!!?= =?bogus?Q?=FF=FE?= =?utf-8?"), InboundOutcome.CREATED, 1),
-    ("10,000-character subject", _raw("From: sam@example.test\nSubject: " + "S" * 10_000), InboundOutcome.CREATED, 1),
+    ("10,000-character subject, folded", _raw("From: sam@example.test\nSubject: " + "\n ".join(["S" * 900] * 11)), InboundOutcome.CREATED, 1),
+    # RFC 5322 caps a line at 998 bytes and the SMTP listener refuses longer lines: so does the pipe.
+    ("10,000-character subject on one line", _raw("From: sam@example.test\nSubject: " + "S" * 10_000), InboundOutcome.REJECTED, 0),
+    # Sender headers are read strictly: one From, one mailbox, the addr-spec is the address.
+    ("display name that is an unquoted agent address", _raw("From: agent@switchboard.test <mallory@evil.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("mailbox followed by a bare agent address", _raw("From: Mallory <mallory@evil.test> agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with two addresses", _raw("From: mallory@evil.test, agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("two From headers", _raw("From: mallory@evil.test\nFrom: agent@switchboard.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From is an empty group", _raw("From: undisclosed-recipients:;\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From is a group", _raw("From: Staff: agent@switchboard.test;\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with an empty address <>", _raw("From: Agent <>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("only a Sender header", _raw("Sender: sam@example.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("80 KB From line", _raw("From: " + "a " * 40_000 + "<sam@example.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("80 KB From, folded", _raw("From: " + "\n ".join(["a " * 400] * 100) + "<sam@example.test>\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("From with comments nested 500 deep", _raw("From: " + "(" * 500 + "sam@example.test\nSubject: Help"), InboundOutcome.REJECTED, 0),
+    ("quoted address as display name is only a name", _raw('From: "agent@switchboard.test" <mallory@evil.test>\nSubject: Help'), InboundOutcome.CREATED, 1),
+    ("raw UTF-8 headers (SMTPUTF8)", _raw("From: Jörg Müller <jorg@example.test>\nSubject: Grüße aus Köln"), InboundOutcome.CREATED, 1),
     ("8-bit header bytes", b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.test>\r\nSubject: caf\xc3\xa9 \xff\r\n\r\nhi", InboundOutcome.CREATED, 1),
     ("empty input", b"", InboundOutcome.REJECTED, 0),
     ("binary garbage", bytes(range(256)) * 64, InboundOutcome.REJECTED, 0),
@@ -424,6 +561,8 @@ def test_hostile_and_malformed_mail(db, raw, outcome, delta):
     assert inbound.outcome == outcome, inbound.reason
     assert Ticket.objects.count() - before == delta
     assert InboundEmail.objects.filter(pk=inbound.pk).exists()
+    if outcome == InboundOutcome.REJECTED:
+        assert inbound.reason, "a rejection records why"
     if delta:
         ticket = inbound.ticket
         assert len(ticket.subject) <= 255

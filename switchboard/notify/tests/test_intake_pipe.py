@@ -92,3 +92,28 @@ def test_pipe_too_large_is_rejected_and_drained(spawn):
     )
     assert code == 65
     assert "larger than" in out
+
+
+def test_pipe_keeps_raw_utf8_headers(spawn):
+    """An 8-bit UTF-8 Subject and From name arrive intact through the pipe."""
+    raw = (
+        "From: Jörg Müller <jorg@example.test>\r\nTo: support@switchboard.test\r\n"
+        "Subject: Grüße aus Köln\r\n\r\nHallo\r\n"
+    ).encode()
+    code, _out, err = ingest(spawn, raw)
+    assert code == 0, err
+    ticket = Ticket.objects.get()
+    assert ticket.subject == "Grüße aus Köln"
+    assert ticket.requester.name == "Jörg Müller"
+
+
+def test_pipe_caps_header_lines_as_smtpd_does(spawn):
+    """A header line over 998 bytes (an 80 KB From) is refused with exit 65, and logged."""
+    raw = b"From: " + b"a " * 40_000 + b"<ann@example.test>\r\nSubject: x\r\n\r\nhi\r\n"
+    code, out, _ = ingest(spawn, raw)
+    assert code == 65
+    assert out.startswith("rejected")
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.REJECTED
+    assert inbound.reason == "a header line longer than 998 bytes"
+    assert not Ticket.objects.exists()

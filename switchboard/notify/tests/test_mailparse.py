@@ -1,7 +1,10 @@
 """The pure email parser: headers, bodies, automatic mail, quoted history, limits."""
 
+# ruff: noqa: E501  (the From tables keep one case per line)
+
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,120 @@ def test_forwarded_message_is_kept_as_an_eml_attachment() -> None:
     [forwarded] = parsed.attachments
     assert forwarded.filename == "attachment.eml"
     assert b"inner body" in forwarded.content
+
+
+# --- the sender, strictly ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("from_value", "address", "name"),
+    [
+        ("Ann Customer <ann@example.test>", "ann@example.test", "Ann Customer"),
+        ("<ann@example.test>", "ann@example.test", ""),
+        ("ann@example.test (Ann)", "ann@example.test", ""),
+        ('"Doe, John" <john@example.test>', "john@example.test", "Doe, John"),
+        ("John Q. Public <john@example.test>", "john@example.test", "John Q. Public"),
+        ('"agent@switchboard.test" <mallory@evil.test>', "mallory@evil.test", "agent@switchboard.test"),
+        ("=?utf-8?q?agent@switchboard.test?= <mallory@evil.test>", "mallory@evil.test", "agent@switchboard.test"),
+        ("=?utf-8?q?J=C3=B6rg?= <jorg@example.test>", "jorg@example.test", "Jörg"),
+        ("ANN@Example.TEST", "ann@example.test", ""),
+    ],
+)  # fmt: skip
+def test_sender_is_the_addr_spec_never_the_display_name(from_value, address, name) -> None:
+    """Whatever the display name says, the sender is the mailbox's own address."""
+    parsed = parse(f"From: {from_value}\r\nSubject: x\r\n\r\nbody".encode())
+    assert parsed.reject_reason == ""
+    assert (parsed.from_address, parsed.from_name) == (address, name)
+
+
+@pytest.mark.parametrize(
+    ("from_lines", "reason"),
+    [
+        (["agent@switchboard.test <mallory@evil.test>"], "malformed From header"),
+        (["agent@switchboard.test<mallory@evil.test>"], "malformed From header"),
+        (["Mallory <mallory@evil.test> agent@switchboard.test"], "malformed From header"),
+        (["mallory@evil.test, agent@switchboard.test"], "From names 2 addresses"),
+        (["mallory@evil.test", "agent@switchboard.test"], "2 From headers"),
+        (["undisclosed-recipients:;"], "From is a group"),
+        (["Staff: agent@switchboard.test;"], "From is a group"),
+        (["Agent <>"], "no sender address"),
+        (["The Boss"], "no sender address"),
+        (["root@localhost"], "no sender address"),
+        ([""], "empty From header"),
+        (["(" * 50 + "a@example.test"], "From header with comments nested too deep"),
+        (["a " * 400 + "\r\n " + "a " * 400 + "<a@example.test>"], "From header longer than 998 characters"),
+    ],
+)  # fmt: skip
+def test_sender_headers_that_do_not_name_one_mailbox_are_rejected(from_lines, reason) -> None:
+    """Several, no, or disguised addresses: the message is rejected with the reason."""
+    head = "".join(f"From: {line}\r\n" for line in from_lines)
+    parsed = parse(f"{head}Subject: x\r\n\r\nbody".encode())
+    assert parsed.from_address == ""
+    assert parsed.reject_reason.startswith(reason), parsed.reject_reason
+
+
+def test_sender_header_alone_is_not_a_from() -> None:
+    """docs/notifications.md: From is required; a Sender header does not stand in for it."""
+    parsed = parse(b"Sender: sam@example.test\r\nSubject: x\r\n\r\nbody")
+    assert parsed.from_address == ""
+    assert parsed.reject_reason == "no From header (a Sender header alone is not accepted)"
+    # With a From, the From is the sender and Sender changes nothing.
+    both = parse(b"From: ann@example.test\r\nSender: sam@example.test\r\nSubject: x\r\n\r\nb")
+    assert (both.from_address, both.reject_reason) == ("ann@example.test", "")
+
+
+def test_raw_utf8_headers_decode_as_utf8() -> None:
+    """SMTPUTF8 mail: raw 8-bit header bytes are UTF-8, next to encoded words too."""
+    raw = (
+        "From: Jörg Müller <jörg@exämple.test>\r\nTo: support@switchboard.test\r\n"
+        "Subject: Grüße aus Köln =?utf-8?q?und_M=C3=BCnchen?=\r\n\r\nHallo"
+    ).encode()
+    parsed = parse(raw)
+    assert parsed.reject_reason == ""
+    assert parsed.subject == "Grüße aus Köln und München"
+    assert parsed.from_name == "Jörg Müller"
+    assert parsed.from_address == "jörg@exämple.test"
+    latin1 = parse("From: a@example.test\r\nSubject: Grüße\r\n\r\nb".encode("latin-1"))
+    assert latin1.subject == "Grüße"
+
+
+def test_header_lines_longer_than_rfc_5322_allows_are_rejected() -> None:
+    """The pipe and IMAP paths cap header lines as the SMTP listener does (998 bytes)."""
+    ok = b"From: a@example.test\r\nSubject: " + b"s" * 989 + b"\r\n\r\nb"
+    assert parse(ok).reject_reason == ""
+    too_long = b"From: a@example.test\r\nSubject: " + b"s" * 990 + b"\r\n\r\nb"
+    assert parse(too_long).reject_reason == "a header line longer than 998 bytes"
+    assert "longer than 20" in parse(ok, Limits(max_header_line=20)).reject_reason
+
+
+def _parse_seconds(raw: bytes) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        parse(raw)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda n: "a " * (n // 2) + "<a@example.test>",
+        lambda n: "," * n,
+        lambda n: "(" * n,
+        lambda n: "\r\n ".join(["a " * 200] * (n // 400)) + "<a@example.test>",
+        lambda n: '"' * n,
+        lambda n: "a:" * (n // 2),
+    ],
+    ids=["words", "commas", "nested comments", "folded words", "quotes", "groups"],
+)
+def test_huge_from_is_rejected_in_linear_time(shape) -> None:
+    """An 80 KB From costs about 8 times a 10 KB one (not 64): nothing quadratic sees it."""
+
+    def message(n: int) -> bytes:
+        return f"From: {shape(n)}\r\nSubject: x\r\n\r\nbody".encode()
+
+    small, large = _parse_seconds(message(10_000)), _parse_seconds(message(80_000))
+    assert parse(message(80_000)).reject_reason
+    # Linear means ~8x; the bound leaves room for noise on a shared machine, far below 64x.
+    assert large < 24 * small + 0.05, (small, large)

@@ -86,6 +86,48 @@ def test_ticket_email_threads_on_the_ticket_and_routes_replies(smtp_server, tick
     assert attempt.ok and attempt.number == 1 and attempt.response_status == 250
 
 
+def test_agent_reply_to_the_sent_notification_comes_back_as_the_agent(smtp_server, ticket, agent):
+    """Round trip: the notification an agent receives carries a signed Reply-To; answering it
+    (From the agent, To that address, In-Reply-To its Message-ID) is a public reply by the agent.
+    The same answer sent to the plain support address is refused."""
+    from email.message import EmailMessage
+
+    from switchboard.notify.intake import receive_email
+    from switchboard.notify.models import InboundOutcome
+
+    delivery = queue_email(
+        to=agent.email,
+        subject="New ticket",
+        text="A new ticket.",
+        event="ticket.created",
+        idempotency_key=f"t{ticket.pk}:agent-notice",
+        ticket=ticket,
+        recipient_user=agent,
+    )
+    run_pending_jobs()
+    [(_, notification)] = sent_for(smtp_server, delivery)
+    reply_to = notification["Reply-To"]
+    assert reply_to.startswith("support+r") and reply_to.endswith("@switchboard.test")
+    assert reply_to == message_ids.reply_address(ticket.pk, agent.pk)
+
+    def answer(to: str, message_id: str) -> bytes:
+        reply = EmailMessage()
+        reply["From"] = agent.email
+        reply["To"] = to
+        reply["Subject"] = "Re: " + notification["Subject"]
+        reply["Message-ID"] = message_id
+        reply["In-Reply-To"] = notification["Message-ID"]
+        reply.set_content("On it.")
+        return reply.as_bytes()
+
+    unsigned = receive_email(answer("support@switchboard.test", "<a1@agent.test>"))
+    assert unsigned.outcome == InboundOutcome.REFUSED
+    signed = receive_email(answer(reply_to, "<a2@agent.test>"))
+    assert signed.outcome == InboundOutcome.THREADED, signed.reason
+    assert signed.comment.author == agent and signed.comment.public
+    assert signed.ticket == ticket
+
+
 def test_subject_token_is_not_added_twice(smtp_server, ticket):
     """A subject that already has [#id] (a reply's "Re: [#id] ...") keeps just the one."""
     subject = f"Re: [#{ticket.pk}] Printer on fire"

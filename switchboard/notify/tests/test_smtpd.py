@@ -105,17 +105,52 @@ def test_new_mail_and_reply_thread_over_smtp(smtpd):
     assert Ticket.objects.count() == 1
 
 
-def test_reply_from_agent_threads_over_smtp(smtpd):
+def test_reply_from_agent_threads_over_smtp(smtpd, child_env, settings):
+    """An agent's reply to their signed reply address (a support+... subaddress) is accepted."""
+    settings.SECRET_KEY = child_env["SECRET_KEY"]  # sign as the listener will verify
     requester = UserFactory(email="bob@example.test")
     agent = UserFactory(email="agent7@switchboard.test", role="agent")
     ticket = ticket_actions.create_ticket(
         actor=SYSTEM, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
     )
-    msg = message(From=agent.email, References=message_ids.thread_root_id(ticket.pk))
+    reply_to = message_ids.reply_address(ticket.pk, agent.pk)
+    msg = message(From=agent.email, To=reply_to, References=message_ids.thread_root_id(ticket.pk))
     send(smtpd.port, msg)
     inbound = InboundEmail.objects.get()
     assert inbound.outcome == InboundOutcome.THREADED
     assert inbound.comment.author_id == agent.pk
+
+
+def test_unsigned_agent_reply_over_smtp_is_refused(smtpd):
+    """Only the signed reply address proves an agent's reply; the bare support address does not."""
+    requester = UserFactory(email="bob@example.test")
+    agent = UserFactory(email="agent8@switchboard.test", role="agent")
+    ticket = ticket_actions.create_ticket(
+        actor=requester, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
+    )
+    send(smtpd.port, message(From=agent.email, References=message_ids.thread_root_id(ticket.pk)))
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.REFUSED
+    assert inbound.comment is None
+
+
+def test_smtputf8_headers_arrive_intact(smtpd):
+    """Raw UTF-8 headers sent with SMTPUTF8 decode as UTF-8, not as replacement characters."""
+    raw = (
+        "From: Jörg Müller <jorg@example.test>\r\nTo: support@switchboard.test\r\n"
+        "Subject: Grüße aus Köln\r\nMessage-ID: <utf8@client.test>\r\n\r\nHallo\r\n"
+    ).encode()
+    with smtplib.SMTP("127.0.0.1", smtpd.port, timeout=30) as client:
+        client.ehlo()
+        assert client.has_extn("smtputf8")
+        client.sendmail(
+            "jorg@example.test", ["support@switchboard.test"], raw, mail_options=["SMTPUTF8"]
+        )
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.CREATED
+    assert inbound.subject == "Grüße aus Köln"
+    assert inbound.ticket.subject == "Grüße aus Köln"
+    assert inbound.ticket.requester.name == "Jörg Müller"
 
 
 def test_auto_reply_over_smtp_creates_nothing(smtpd):
@@ -163,3 +198,22 @@ def test_sigterm_stops_cleanly(smtpd):
     out, _err = smtpd.communicate(timeout=20)
     assert smtpd.returncode == 0
     assert b"smtpd stopped" in out
+
+
+def test_display_name_trick_is_rejected_over_smtp_with_554(smtpd):
+    """`From: agent@... <mallory@...>` (unquoted) is answered 554 and logged with the reason."""
+    UserFactory(email="agent9@switchboard.test", role="agent")
+    raw = (
+        b"From: agent9@switchboard.test <mallory@evil.test>\r\nTo: support@switchboard.test\r\n"
+        b"Subject: Refund\r\nMessage-ID: <trick@evil.test>\r\n\r\nRefund approved.\r\n"
+    )
+    with (
+        pytest.raises(smtplib.SMTPDataError) as rejected,
+        smtplib.SMTP("127.0.0.1", smtpd.port, timeout=30) as client,
+    ):
+        client.sendmail("mallory@evil.test", ["support@switchboard.test"], raw)
+    assert rejected.value.smtp_code == 554
+    assert b"malformed From header" in rejected.value.smtp_error
+    inbound = InboundEmail.objects.get()
+    assert inbound.outcome == InboundOutcome.REJECTED
+    assert not Ticket.objects.exists()

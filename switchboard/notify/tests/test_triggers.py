@@ -139,6 +139,26 @@ def test_requester_email_respects_access_and_internal_notes(customer):
     assert Delivery.objects.filter(ticket=ticket).count() == 1
 
 
+def test_agent_emails_carry_their_signed_reply_address(customer):
+    """An email to an agent has Reply-To = that agent's signed address for the ticket; the
+    requester's has the plain support address."""
+    from switchboard.notify import message_ids
+
+    agent = AgentFactory(email="tam@switchboard.test")
+    Trigger.objects.create(
+        title="New ticket notices",
+        events=["ticket.created"],
+        actions=[
+            {"type": "email_user", "value": agent.email, "template": "rules/agent_notice"},
+            {"type": "email_requester", "template": "rules/requester_received"},
+        ],
+    )
+    ticket = new_ticket(customer)
+    by_recipient = {d.recipient: d.payload for d in Delivery.objects.filter(ticket=ticket)}
+    assert by_recipient[agent.email]["reply_to"] == message_ids.reply_address(ticket.pk, agent.pk)
+    assert by_recipient[customer.email]["reply_to"] == "support@switchboard.test"
+
+
 def test_trigger_validation_on_clean():
     """clean() refuses a rule the engine could not run, naming the field."""
     trigger = Trigger(

@@ -1,7 +1,8 @@
 """`manage.py smtpd --host 127.0.0.1 --port 2525`: an SMTP listener feeding the intake.
 
-RCPT is accepted only for the support address, the mailing-list addresses and on-call service
-addresses (550 otherwise); a message over SWITCHBOARD_INBOUND_MAX_BYTES gets 552. Each message
+RCPT is accepted only for the support address (and its `support+...` subaddresses, where agents'
+signed reply addresses live), the mailing-list addresses and on-call service addresses (550
+otherwise); a message over SWITCHBOARD_INBOUND_MAX_BYTES gets 552. Each message
 runs through `receive_email` on one worker thread (database work is serialised there, off the
 event loop); a database error answers 451 so the sending MTA retries. SIGTERM/SIGINT stop the
 listener after the message in progress.
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from switchboard.notify.intake import receive_email, support_address
+from switchboard.notify.message_ids import is_reply_address
 from switchboard.notify.models import InboundSource
 from switchboard.tickets.actions import mailing_list_addresses
 
@@ -34,7 +36,9 @@ def accepts_recipient(address: str) -> bool:
     address = (address or "").strip().lower()
     if not address:
         return False
-    if address == support_address() or address in mailing_list_addresses():
+    if address == support_address() or is_reply_address(address):
+        return True
+    if address in mailing_list_addresses():
         return True
     return service_for_address(address) is not None
 
