@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "switchboard.sla",
     "switchboard.oncall",
     "switchboard.notify",
+    "switchboard.csat",
     "ninja",
     "switchboard.api",
     "switchboard.web",
@@ -175,6 +176,24 @@ SWITCHBOARD_MAILING_LIST_ADDRESSES = env_list(
 SWITCHBOARD_ATTACHMENT_MAX_BYTES = int(
     os.environ.get("SWITCHBOARD_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024))
 )
+
+# --- CSAT (docs/csat.md) ---------------------------------------------------------------------
+# The survey goes out this many hours after solved (handbook: 24).
+SWITCHBOARD_CSAT_DELAY_HOURS = float(os.environ.get("SWITCHBOARD_CSAT_DELAY_HOURS", "24"))
+# The survey link rates (and changes the rating) for this many days after it was sent.
+SWITCHBOARD_CSAT_CHANGE_DAYS = float(os.environ.get("SWITCHBOARD_CSAT_CHANGE_DAYS", "14"))
+# A bad rating's follow-up task is due this many hours after the rating.
+SWITCHBOARD_CSAT_REVIEW_DUE_HOURS = float(os.environ.get("SWITCHBOARD_CSAT_REVIEW_DUE_HOURS", "72"))
+# The on-call schedule whose current person reviews bad ratings.
+SWITCHBOARD_CSAT_REVIEW_SCHEDULE = os.environ.get(
+    "SWITCHBOARD_CSAT_REVIEW_SCHEDULE", "SSAT Reviewing Manager"
+)
+# Where "the product doesn't meet my needs" goes: an email address and/or a notify endpoint name.
+SWITCHBOARD_CSAT_PRODUCT_TEAM_EMAIL = os.environ.get("SWITCHBOARD_CSAT_PRODUCT_TEAM_EMAIL", "")
+SWITCHBOARD_CSAT_PRODUCT_TEAM_ENDPOINT = os.environ.get(
+    "SWITCHBOARD_CSAT_PRODUCT_TEAM_ENDPOINT", ""
+)
+SWITCHBOARD_CSAT_TARGET = float(os.environ.get("SWITCHBOARD_CSAT_TARGET", "0.95"))
 
 # --- On-call ------------------------------------------------------------------------------
 # Lifetime of the signed acknowledge/resolve links in notifications (seconds).

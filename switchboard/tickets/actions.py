@@ -774,6 +774,25 @@ def close_if_still_solved(*, ticket_id: int, now: datetime) -> bool:
     return True
 
 
+@transaction.atomic
+def add_system_tag(*, ticket_id: int, tag: str, now: datetime) -> bool:
+    """Tag a ticket on the system's behalf (e.g. `csat_survey_sent`), audited with no actor;
+    False when the ticket is gone or already has the tag."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        return False
+    names = ticket.tag_names()
+    if tag in names:
+        return False
+    audit = _Audit(ticket, None, Channel.SYSTEM, now)
+    _set_tags(ticket, normalize_tags([*names, tag]), audit)
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    audit.save()
+    emit(TicketEvent(EventKind.UPDATED, ticket, None, now, dict(audit.changes)))
+    return True
+
+
 # --- follow-ups and merges ---------------------------------------------------------------------
 
 

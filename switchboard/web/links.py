@@ -15,3 +15,17 @@ def agent_ticket_url(ticket_id: int) -> str:
 
 def portal_ticket_url(ticket_id: int) -> str:
     return f"{settings.SWITCHBOARD_BASE_URL}/portal/tickets/{int(ticket_id)}/"
+
+
+def portal_feedback_url(ticket_id: int) -> str:
+    """The requester's "how are we doing" page (mid-ticket feedback) in the portal."""
+    return f"{settings.SWITCHBOARD_BASE_URL}/portal/tickets/{int(ticket_id)}/feedback"
+
+
+def csat_survey_url(token: str, score: str) -> str:
+    """The survey page a survey email links to: shows the choice, records nothing until POST."""
+    return f"{settings.SWITCHBOARD_BASE_URL}/csat/survey/{token}/?score={score}"
+
+
+def csat_task_url(task_id: int) -> str:
+    return f"{settings.SWITCHBOARD_BASE_URL}/csat/tasks/{int(task_id)}/"

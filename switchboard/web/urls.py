@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from switchboard.web import auth, views
+from switchboard.web import auth, csat_views, views
+from switchboard.web.portal import csat as portal_csat
 
 urlpatterns: list = [
     path("portal/", include("switchboard.web.portal.urls")),
@@ -27,4 +28,12 @@ urlpatterns: list = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="web-attachment"),
     path("search", views.search, name="web-search"),
     path("dashboard", views.dashboard_page, name="web-dashboard"),
+    path("csat/", csat_views.report, name="web-csat"),
+    path("csat/export.csv", csat_views.export_csv, name="web-csat-export-csv"),
+    path("csat/export.jsonl", csat_views.export_jsonl, name="web-csat-export-jsonl"),
+    path("csat/tasks/", csat_views.tasks, name="web-csat-tasks"),
+    path("csat/tasks/<int:task_id>/", csat_views.task, name="web-csat-task"),
+    path("tickets/<int:ticket_id>/csat-feedback", csat_views.log_feedback, name="web-csat-log"),
+    # Public: the survey page an email links to (fixed; see web/links.py).
+    path("csat/survey/<str:token>/", portal_csat.survey, name="csat-survey"),
 ]

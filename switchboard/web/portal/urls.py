@@ -5,7 +5,7 @@ Fixed: the ticket page is /portal/tickets/<id>/ (emails link there; see web/link
 
 from django.urls import path
 
-from switchboard.web.portal import views
+from switchboard.web.portal import csat, views
 
 app_name = "portal"
 
@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("tickets/new/check", views.check_sensitive, name="check_sensitive"),
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/reply", views.reply, name="reply"),
+    path("tickets/<int:ticket_id>/feedback", csat.feedback, name="feedback"),
     path("attachments/<int:attachment_id>/", views.download, name="attachment"),
     path("register", views.register, name="register"),
     path("register/confirm/<uidb64>/<token>/", views.register_confirm, name="register_confirm"),

@@ -1,0 +1,350 @@
+"""CSAT reads with their permission checks: the report (SQL counts → `kpi` tallies), the
+reviewer's tasks, the Zendesk API's rating lists, and who may see what.
+
+Who sees what:
+- the report, the exports and every rating: support managers and admins; an organization's
+  CSM/TAM (`Organization.account_manager`) sees the report and ratings of that organization only;
+- review tasks: their assignee, support managers and admins;
+- a rating inside the ticket JSON: agents who may see the ticket, and the requester who gave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
+
+from switchboard.accounts import access
+from switchboard.accounts.models import Organization, SupportGroup, User
+from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.csat import kpi
+from switchboard.csat.models import (
+    RATED,
+    REASON_AUDIENCE,
+    Kind,
+    Reason,
+    ReasonAudience,
+    ReviewTask,
+    SatisfactionRating,
+    Score,
+    TaskStatus,
+)
+
+# --- who may see -------------------------------------------------------------------------------
+
+
+def is_manager(user: Any) -> bool:
+    return access.is_agent(user) and bool(user.is_support_manager or user.is_staff)
+
+
+def managed_org_ids(user: Any) -> list[int]:
+    if not access.is_agent(user):
+        return []
+    return list(Organization.objects.filter(account_manager=user).values_list("pk", flat=True))
+
+
+def report_scope(user: Any, organization_id: int | None) -> Q:
+    """The ratings `user` may report on (optionally one organization); PermissionDenied if none."""
+    if is_manager(user):
+        return Q(organization_id=organization_id) if organization_id else Q()
+    orgs = managed_org_ids(user)
+    if not orgs:
+        raise PermissionDenied(
+            "The CSAT report is for support managers and for an organization's CSM/TAM."
+        )
+    if organization_id is None:
+        if len(orgs) == 1:
+            return Q(organization_id=orgs[0])
+        return Q(organization_id__in=orgs)
+    if organization_id not in orgs:
+        raise PermissionDenied("You are not the CSM/TAM of this organization.")
+    return Q(organization_id=organization_id)
+
+
+def can_see_rating_in_ticket(user: Any, ticket: Any) -> bool:
+    """Agents who may see the ticket, and the requester (who gave the rating)."""
+    if access.is_agent(user):
+        return access.can_view(user, ticket)
+    return getattr(user, "pk", None) == ticket.requester_id
+
+
+# --- the report --------------------------------------------------------------------------------
+
+DIMENSIONS = (
+    ("week", "Week"),
+    ("assignee", "Agent at offer time"),
+    ("group", "Group"),
+    ("organization", "Organization"),
+    ("support_level", "Support level"),
+    ("region", "Region"),
+    ("channel", "Channel"),
+    ("sla", "SLA"),
+)
+
+_TALLY = {
+    "eligible": Count("pk", filter=Q(kind=Kind.SURVEY)),
+    "offered": Count("pk", filter=Q(kind=Kind.SURVEY) & ~Q(score=Score.UNOFFERED)),
+    "responded": Count("pk", filter=Q(kind=Kind.SURVEY, score__in=RATED)),
+    "good": Count("pk", filter=Q(score=Score.GOOD)),
+    "bad": Count("pk", filter=Q(score=Score.BAD)),
+}
+
+
+def _tally(row: dict[str, Any]) -> kpi.Tally:
+    return kpi.Tally(row["eligible"], row["offered"], row["responded"], row["good"], row["bad"])
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, *, today: date) -> Window:
+        """[start, end] as dates (inclusive); default: the last 12 weeks."""
+
+        def day(value: str | None, name: str) -> date | None:
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValidationFailed(f"{name}: {value!r} is not a date (YYYY-MM-DD).") from None
+
+        end_day = day(end, "end") or today
+        start_day = day(start, "start") or end_day - timedelta(weeks=12)
+        if start_day > end_day:
+            raise ValidationFailed("start: must not be after end.", field="start")
+        if (end_day - start_day).days > 3 * 366:
+            raise ValidationFailed("start: the report covers at most three years.", field="start")
+        return cls(
+            datetime.combine(start_day, time.min, UTC),
+            datetime.combine(end_day + timedelta(days=1), time.min, UTC),
+        )
+
+
+@dataclass
+class Row:
+    key: Any
+    label: str
+    tally: kpi.Tally
+
+    # Formatted for the page and the CSV.
+    @property
+    def csat(self) -> str:
+        return kpi.percent(self.tally.csat)
+
+    @property
+    def lower(self) -> str:
+        return kpi.percent(self.tally.csat_lower)
+
+    @property
+    def response(self) -> str:
+        return kpi.percent(self.tally.response_rate)
+
+    @property
+    def offered(self) -> str:
+        return kpi.percent(self.tally.offered_rate)
+
+
+@dataclass
+class Report:
+    window: Window
+    target: float
+    total: kpi.Tally
+    by: dict[str, list[Row]] = field(default_factory=dict)
+    reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    comments: list[SatisfactionRating] = field(default_factory=list)
+
+
+def _base(scope: Q, window: Window) -> QuerySet[SatisfactionRating]:
+    return SatisfactionRating.objects.filter(
+        scope, counted_at__gte=window.start, counted_at__lt=window.end
+    )
+
+
+def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
+    ids = [k for k in keys if k is not None]
+    if dimension == "assignee":
+        return {
+            u.pk: u.name or u.email for u in User.objects.filter(pk__in=ids).only("name", "email")
+        }
+    if dimension == "group":
+        return dict(SupportGroup.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if dimension == "organization":
+        return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {}
+
+
+_COLUMN = {
+    "assignee": "assignee_id",
+    "group": "group_id",
+    "organization": "organization_id",
+    "support_level": "support_level",
+    "region": "region",
+    "channel": "channel",
+    "sla": "sla_breached",
+}
+
+
+def _by(qs: QuerySet[SatisfactionRating], dimension: str) -> list[Row]:
+    if dimension == "week":
+        rows = qs.annotate(k=TruncWeek("counted_at")).values("k").annotate(**_TALLY).order_by("k")
+        return [
+            Row(r["k"], f"Week of {r['k']:%Y-%m-%d}" if r["k"] else "—", _tally(r)) for r in rows
+        ]
+    column = _COLUMN[dimension]
+    rows = list(qs.values(column).annotate(**_TALLY).order_by(column))
+    labels = _labels(dimension, [r[column] for r in rows])
+    out = []
+    for r in rows:
+        key = r[column]
+        if dimension == "sla":
+            label = {True: "SLA breached", False: "SLA met", None: "No SLA record"}[key]
+        elif key in (None, ""):
+            label = "None"
+        else:
+            label = labels.get(key, str(key))
+        out.append(Row(key, label, _tally(r)))
+    out.sort(key=lambda row: (-row.tally.rated, row.label))
+    return out
+
+
+def report(
+    user: Any,
+    *,
+    window: Window,
+    organization_id: int | None = None,
+    target: float = 0.95,
+    comments: int = 50,
+) -> Report:
+    """The CSAT report for `user`: a fixed number of queries (one per dimension, the reasons,
+    the comments and the labels), whatever the number of ratings."""
+    qs = _base(report_scope(user, organization_id), window)
+    total = _tally(qs.aggregate(**_TALLY))
+    out = Report(window=window, target=target, total=total)
+    out.by["total"] = [Row(None, "All", total)]
+    for name, _ in DIMENSIONS:
+        out.by[name] = _by(qs, name)
+    counts = dict(
+        qs.filter(score=Score.BAD).values_list("reason_code").annotate(n=Count("pk")).order_by()
+    )
+    out.reasons = [
+        (Reason(code).label, ReasonAudience(REASON_AUDIENCE[Reason(code)]).label, counts[code])
+        for code in sorted(counts, key=lambda c: -counts[c])
+    ]
+    out.comments = list(
+        qs.filter(score__in=RATED)
+        .exclude(comment="")
+        .select_related("ticket", "assignee", "organization")
+        .order_by("-rated_at", "-pk")[:comments]
+    )
+    return out
+
+
+def export_queryset(user: Any, *, window: Window, organization_id: int | None = None):
+    return (
+        _base(report_scope(user, organization_id), window)
+        .filter(score__in=RATED)
+        .order_by("rated_at", "pk")
+    )
+
+
+# --- review tasks ------------------------------------------------------------------------------
+
+
+def tasks_for(user: Any, *, include_done: bool = False) -> QuerySet[ReviewTask]:
+    """The reviewer's own tasks; managers also see every unassigned one."""
+    if not access.is_agent(user):
+        raise PermissionDenied("Review tasks are for agents.")
+    mine = Q(assignee=user)
+    if is_manager(user):
+        mine |= Q(assignee__isnull=True)
+    qs = ReviewTask.objects.filter(mine)
+    if not include_done:
+        qs = qs.filter(status=TaskStatus.OPEN)
+    return qs.select_related("ticket", "rating", "assignee").order_by("status", "due_at", "pk")
+
+
+def task_for_user(user: Any, task_id: int) -> ReviewTask:
+    task = (
+        ReviewTask.objects.select_related("ticket", "rating", "assignee", "done_by")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not access.is_agent(user):
+        raise NotFound()
+    if not (task.assignee_id == user.pk or is_manager(user)):
+        raise NotFound()
+    return task
+
+
+# --- the Zendesk API ---------------------------------------------------------------------------
+
+SCORE_FILTERS: dict[str, Q] = {
+    "offered": Q(score=Score.OFFERED),
+    "unoffered": Q(score=Score.UNOFFERED),
+    "received": Q(score__in=RATED),
+    "received_with_comment": Q(score__in=RATED) & ~Q(comment=""),
+    "received_without_comment": Q(score__in=RATED, comment=""),
+    "good": Q(score=Score.GOOD),
+    "good_with_comment": Q(score=Score.GOOD) & ~Q(comment=""),
+    "good_without_comment": Q(score=Score.GOOD, comment=""),
+    "bad": Q(score=Score.BAD),
+    "bad_with_comment": Q(score=Score.BAD) & ~Q(comment=""),
+    "bad_without_comment": Q(score=Score.BAD, comment=""),
+}
+
+
+def api_scope(user: Any) -> Q:
+    """Ratings an API caller may list: every rating for managers, the managed organizations'
+    for a CSM/TAM; nothing for other agents or end-users."""
+    if is_manager(user):
+        return Q()
+    orgs = managed_org_ids(user)
+    if not orgs:
+        raise PermissionDenied("Satisfaction ratings are for support managers and CSMs/TAMs.")
+    return Q(organization_id__in=orgs)
+
+
+def ratings_for_api(
+    user: Any,
+    *,
+    score: str | None,
+    start_time: datetime | None,
+    end_time: datetime | None,
+) -> QuerySet[SatisfactionRating]:
+    if score is not None and score not in SCORE_FILTERS:
+        known = ", ".join(SCORE_FILTERS)
+        raise ValidationFailed(f"score: {score!r} is not one of {known}.", field="score")
+    qs = SatisfactionRating.objects.filter(api_scope(user))
+    if score is not None:
+        qs = qs.filter(SCORE_FILTERS[score])
+    if start_time is not None:
+        qs = qs.filter(created_at__gte=start_time)
+    if end_time is not None:
+        qs = qs.filter(created_at__lt=end_time)
+    return qs.order_by("pk")
+
+
+def rating_for_api(user: Any, rating_id: int) -> SatisfactionRating:
+    rating = SatisfactionRating.objects.filter(api_scope(user), pk=rating_id).first()
+    if rating is None:
+        raise NotFound()
+    return rating
+
+
+def latest_ratings(ticket_ids: list[int]) -> dict[int, SatisfactionRating]:
+    """Each ticket's current rating (latest survey cycle, or mid-ticket feedback), one query."""
+    out: dict[int, SatisfactionRating] = {}
+    rows = SatisfactionRating.objects.filter(
+        ticket_id__in=ticket_ids, kind__in=[Kind.SURVEY, Kind.FEEDBACK]
+    ).order_by("ticket_id", "solve_cycle", "rated_at", "pk")
+    for rating in rows:
+        current = out.get(rating.ticket_id)
+        if current is None or rating.score != Score.UNOFFERED or current.score == Score.UNOFFERED:
+            out[rating.ticket_id] = rating
+    return out
