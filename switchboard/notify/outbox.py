@@ -43,6 +43,7 @@ EVENTS = (
     ("ticket.status_changed", "Ticket status changed"),
     ("sla.warning", "SLA warning"),
     ("sla.breach", "SLA breach"),
+    ("satisfaction_rating.created", "Satisfaction rating given or changed (CSAT)"),
     ("test", "Test event"),
 )
 EVENT_NAMES = frozenset(name for name, _ in EVENTS)
