@@ -67,6 +67,9 @@ def schedule_survey(*, ticket: Ticket, now: datetime) -> SatisfactionRating:
         solve_cycle=last + 1,
         solved_at=solved_at,
         due_at=solved_at + csat_settings.survey_delay(),
+        # Known from the start so a CSM/TAM sees the organization's pending surveys; the full
+        # attribution is frozen when the survey is offered.
+        organization_id=ticket.organization_id,
         created_at=now,
         updated_at=now,
     )

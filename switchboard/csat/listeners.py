@@ -3,6 +3,7 @@ solving a ticket schedules its survey; reopening it before the survey went out c
 
 from __future__ import annotations
 
+from switchboard.core.seeding import is_seeding
 from switchboard.csat import actions
 from switchboard.tickets.events import TicketEvent
 from switchboard.tickets.models import TicketStatus
@@ -10,7 +11,8 @@ from switchboard.tickets.models import TicketStatus
 
 def on_ticket_event(event: TicketEvent) -> None:
     change = event.changes.get("status")
-    if change is None:
+    if change is None or is_seeding():
+        # Demo or imported history: nobody is asked to rate it (csat/demo.py adds ratings).
         return
     old, new = change
     if new == TicketStatus.SOLVED and old != TicketStatus.SOLVED:

@@ -65,9 +65,10 @@ def report_scope(user: Any, organization_id: int | None) -> Q:
 
 
 def can_see_rating_in_ticket(user: Any, ticket: Any) -> bool:
-    """Agents who may see the ticket, and the requester (who gave the rating)."""
+    """For a ticket `user` may already see: agents see its rating; of the end-users who see the
+    ticket (organization sharing), only the requester who gave it does."""
     if access.is_agent(user):
-        return access.can_view(user, ticket)
+        return True
     return getattr(user, "pk", None) == ticket.requester_id
 
 
@@ -324,9 +325,9 @@ def ratings_for_api(
     if score is not None:
         qs = qs.filter(SCORE_FILTERS[score])
     if start_time is not None:
-        qs = qs.filter(created_at__gte=start_time)
+        qs = qs.filter(updated_at__gte=start_time)
     if end_time is not None:
-        qs = qs.filter(created_at__lt=end_time)
+        qs = qs.filter(updated_at__lt=end_time)
     return qs.order_by("pk")
 
 

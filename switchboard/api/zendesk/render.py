@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from switchboard.accounts import access
 from switchboard.accounts.models import Organization, OrgSharing, Role, User
+from switchboard.csat.queries import can_see_rating_in_ticket, latest_ratings
 from switchboard.tickets import projection
 from switchboard.tickets.models import (
     AuditEvent,
@@ -67,12 +68,15 @@ class Renderer:
         self.base = request.build_absolute_uri("/api/v2/")
         self.viewer = access.viewer_for(getattr(request, "auth", None))
         self.extras: projection.Extras | None = None
+        self.user = getattr(request, "auth", None)
+        self._ratings: dict[int, Any] = {}
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def prepare(self, tickets: list[Ticket]) -> None:
         self.extras = projection.load_extras(self.viewer, tickets)
+        self._ratings = latest_ratings([t.pk for t in tickets])
 
     def tickets(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
         self.prepare(tickets)
@@ -114,13 +118,25 @@ class Renderer:
             "tags": v.tags,
             "custom_fields": custom,
             "fields": custom,
-            "satisfaction_rating": None,
+            "satisfaction_rating": self.satisfaction(t),
             "followup_ids": v.follow_up_ids,
             "via_followup_source_id": v.follow_up_source_id,
             "product_line": v.product_line or None,
             "preferred_region": v.preferred_region,
             "solved_at": iso(v.solved_at),
             "sla_due_at": iso(v.sla_due_at),
+        }
+
+    def satisfaction(self, t: Ticket) -> dict[str, Any] | None:
+        """The ticket's current rating, for agents who see the ticket and for its requester."""
+        rating = self._ratings.get(t.pk)
+        if rating is None or not can_see_rating_in_ticket(self.user, t):
+            return None
+        return {
+            "id": rating.pk,
+            "score": rating.score,
+            "comment": rating.comment or None,
+            "reason_code": rating.reason_code,
         }
 
     # --- comments and audits ----------------------------------------------------------------

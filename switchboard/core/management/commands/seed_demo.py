@@ -13,6 +13,7 @@ DEMO_MODULES = [
     "switchboard.oncall.demo",  # before tickets: urgent priority-support tickets page its services
     "switchboard.tickets.demo",
     "switchboard.sla.demo",
+    "switchboard.csat.demo",  # after tickets: a few ratings on the solved ones
 ]
 
 
