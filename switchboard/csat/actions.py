@@ -119,7 +119,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     if rating.due_at is None or rating.score != Score.UNOFFERED:
         return "not due"
     ticket = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("organization", "requester__organization")
         .filter(pk=rating.ticket_id)
         .first()
@@ -416,7 +416,11 @@ def rate_as_requester(
     if ticket.requester_id != user.pk:
         raise PermissionDenied("Only the requester can rate this ticket.")
     s, r, c = _clean(score, reason, comment)
-    ticket = Ticket.objects.select_for_update().select_related("organization").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=ticket.pk)
+    )
     latest = (
         SatisfactionRating.objects.select_for_update()
         .filter(ticket=ticket, kind=Kind.SURVEY)
