@@ -301,11 +301,24 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     machine = f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
     machine += f"{platform.release()}, Python {platform.python_version()}, PostgreSQL {server}"
+    load_text = " / ".join(f"{v:.1f}" for v in load_avg)
+    rows_md = "\n".join(
+        [
+            f"| (a) /csat/ queries, last 12 weeks | {a_median:.1f} ms | {a_p95:.1f} ms "
+            f"| n = {report.total.rated:,} ratings, {report.total.eligible:,} eligible solves "
+            f"| p95 < {TARGET_MS:.0f} ms |",
+            f"| (b) /csat/ queries, last year | {b_median:.1f} ms | {b_p95:.1f} ms "
+            f"| n = {year.total.rated:,} ratings | — |",
+            f"| (c) survey sweep, {args.due:,} due | {sweep_s:.1f} s total | — "
+            f"| {handled:,} handled, {offered:,} offered, {emails:,} emails, "
+            f"{handled / sweep_s:.0f}/s | all sent |",
+        ]
+    )
     section = f"""
 ## CSAT report and survey sweep (PostgreSQL)
 
 - Date: {now.strftime("%Y-%m-%d %H:%M")} UTC
-- Machine: {machine}; load average {load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} at the end (shared VM)
+- Machine: {machine}; load average {load_text} at the end (shared VM)
 - Command: `{command}`
 - Data: {args.tickets:,} tickets, {rows:,} survey rows over two years, {args.ratings:,} answered
   (92 % good); {args.due:,} surveys due; ANALYZEd.
@@ -314,9 +327,7 @@ def main() -> None:
 
 | measure | median | p95 | result | target |
 |---|---|---|---|---|
-| (a) /csat/ queries, last 12 weeks | {a_median:.1f} ms | {a_p95:.1f} ms | n = {report.total.rated:,} ratings, {report.total.eligible:,} eligible solves | p95 < {TARGET_MS:.0f} ms |
-| (b) /csat/ queries, last year | {b_median:.1f} ms | {b_p95:.1f} ms | n = {year.total.rated:,} ratings | — |
-| (c) survey sweep, {args.due:,} due | {sweep_s:.1f} s total | — | {handled:,} handled, {offered:,} offered, {emails:,} emails, {handled / sweep_s:.0f}/s | all sent |
+{rows_md}
 
 Result: {"PASS" if ok else "FAIL"}.
 """
