@@ -149,3 +149,42 @@ def test_portal_how_are_we_doing_records_mid_ticket_feedback(customer, agent, cl
     assert (rating.kind, rating.score, rating.comment) == (Kind.FEEDBACK, "good", "Fast, thanks")
     client.force_login(agent)
     assert client.get(f"/portal/tickets/{ticket.pk}/feedback").status_code in (302, 404)
+
+
+def test_agent_reply_email_to_the_requester_carries_how_are_we_doing(customer, agent):
+    """The requester's copy of an agent's reply has the feedback link; agents' emails do not."""
+    from switchboard.csat.tests.conftest import new_ticket
+    from switchboard.notify.models import Delivery
+    from switchboard.tickets import actions as ticket_actions
+
+    ticket = new_ticket(customer)
+    ticket_actions.add_comment(ticket=ticket, author=agent, body="Try restarting.", public=True)
+    mail = Delivery.objects.filter(recipient=customer.email, event="ticket.commented").get()
+    link = f"/portal/tickets/{ticket.pk}/feedback"
+    assert link in mail.payload["text"] and link in mail.payload["html"]
+    others = Delivery.objects.exclude(recipient=customer.email).filter(channel="email")
+    assert all(link not in d.payload["text"] for d in others)
+
+
+def test_task_list_runs_a_fixed_number_of_queries(client, customer, agent, managers):
+    """The reviewer's task list: same queries for 2 tasks as for 12."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n):
+        tickets = offered(customer, agent, n=n)
+        for ticket in tickets:
+            rating = SatisfactionRating.objects.get(ticket=ticket, kind="survey")
+            actions._record(
+                rating, score="bad", reason=1002, comment="slow", source="api", now=timezone.now()
+            )
+
+    client.force_login(managers[0])
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/csat/tasks/").status_code == 200
+    add(10)
+    with CaptureQueriesContext(connection) as more:
+        page = client.get("/csat/tasks/")
+    assert page.content.decode().count("slow") == 12
+    assert len(more) == len(few)
