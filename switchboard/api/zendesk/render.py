@@ -68,7 +68,7 @@ class Renderer:
         self.base = request.build_absolute_uri("/api/v2/")
         self.viewer = access.viewer_for(getattr(request, "auth", None))
         self.extras: projection.Extras | None = None
-        self.user = getattr(request, "auth", None)
+        self.caller = getattr(request, "auth", None)
         self._ratings: dict[int, Any] = {}
 
     def url(self, path: str) -> str:
@@ -130,7 +130,7 @@ class Renderer:
     def satisfaction(self, t: Ticket) -> dict[str, Any] | None:
         """The ticket's current rating, for agents who see the ticket and for its requester."""
         rating = self._ratings.get(t.pk)
-        if rating is None or not can_see_rating_in_ticket(self.user, t):
+        if rating is None or not can_see_rating_in_ticket(self.caller, t):
             return None
         return {
             "id": rating.pk,
