@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "switchboard.oncall",
     "switchboard.notify",
     "switchboard.csat",
+    "switchboard.crm",
     "ninja",
     "switchboard.api",
     "switchboard.web",
@@ -293,3 +294,16 @@ LOGGING = {
 # POST /chat/commands (404). The bot reads as this user (an agent/admin email), else the first
 # active admin.
 SWITCHBOARD_CHAT_SIGNING_SECRET = os.environ.get("SWITCHBOARD_CHAT_SIGNING_SECRET", "")
+
+# CRM sync (switchboard/crm, docs/crm.md): a Salesforce connected app with the client-credentials
+# flow. Empty SALESFORCE_URL = the connector is off (no scheduled sync, no case push).
+SALESFORCE_URL = os.environ.get("SALESFORCE_URL", "").rstrip("/")
+SALESFORCE_CLIENT_ID = os.environ.get("SALESFORCE_CLIENT_ID", "")
+SALESFORCE_CLIENT_SECRET = os.environ.get("SALESFORCE_CLIENT_SECRET", "")
+SALESFORCE_API_VERSION = os.environ.get("SALESFORCE_API_VERSION", "62.0")
+# Incremental sync period (seconds) and how far each run reaches back behind its watermark.
+SWITCHBOARD_CRM_SYNC_EVERY = float(os.environ.get("SWITCHBOARD_CRM_SYNC_EVERY", "60"))
+SWITCHBOARD_CRM_SYNC_OVERLAP = float(os.environ.get("SWITCHBOARD_CRM_SYNC_OVERLAP", "120"))
+# Integrity digest: an email address and/or the name of a chat endpoint (notify admin).
+SWITCHBOARD_CRM_DIGEST_EMAIL = os.environ.get("SWITCHBOARD_CRM_DIGEST_EMAIL", "")
+SWITCHBOARD_CRM_DIGEST_ENDPOINT = os.environ.get("SWITCHBOARD_CRM_DIGEST_ENDPOINT", "")

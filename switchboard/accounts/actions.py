@@ -126,9 +126,16 @@ def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
 
 @transaction.atomic
 def create_organization(
-    *, actor: Actor, name: str, domain_names: Iterable[str] = (), **fields: Any
+    *,
+    actor: Actor,
+    name: str,
+    domain_names: Iterable[str] = (),
+    reason: str = "",
+    **fields: Any,
 ) -> Organization:
-    """Create an organization with its domains. A new organization gets no paid plan by default."""
+    """Create an organization with its domains. A new organization gets no paid plan by default.
+
+    `reason` (e.g. "CRM integrity fix") is recorded on the audit event."""
     _require_admin(actor)
     org = Organization(name=(name or "").strip(), **fields)
     if not org.name:
@@ -136,15 +143,15 @@ def create_organization(
     _full_clean(org)
     org.save()
     _set_domains(org, _clean_domains(domain_names))
-    _audit(actor=actor, organization=org, field="created", old=None, new=org.name)
+    _audit(actor=actor, organization=org, field="created", old=None, new=org.name, reason=reason)
     return org
 
 
 @transaction.atomic
 def update_organization(
-    *, actor: Actor, organization: Organization, **changes: Any
+    *, actor: Actor, organization: Organization, reason: str = "", **changes: Any
 ) -> Organization:
-    """Change fields of an organization; access-relevant changes are audited."""
+    """Change fields of an organization; access-relevant changes are audited (with `reason`)."""
     _require_admin(actor)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     domain_names = changes.pop("domain_names", None)
@@ -155,7 +162,7 @@ def update_organization(
         setattr(org, field, value)
     _full_clean(org)
     org.save()
-    record_changes(actor=actor, before=before, after=org)
+    record_changes(actor=actor, before=before, after=org, reason=reason)
     if domain_names is not None:
         old_domains = org.domain_names
         new_domains = _clean_domains(domain_names)

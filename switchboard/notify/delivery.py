@@ -268,9 +268,20 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+# channel -> sender, for channels other apps deliver (the CRM case push): same claim, retries,
+# attempt log and dead state as email and webhooks.
+_senders: dict[str, Callable[[Delivery], Outcome]] = {}
+
+
+def register_sender(channel: str, sender: Callable[[Delivery], Outcome]) -> None:
+    _senders[channel] = sender
+
+
 def send(delivery: Delivery) -> Outcome:
     if delivery.channel == DeliveryChannel.EMAIL:
         return send_mail(delivery)
+    if delivery.channel in _senders:
+        return _senders[delivery.channel](delivery)
     if delivery.raw_url:
         return post_url(delivery)
     endpoint = Endpoint.objects.filter(pk=delivery.endpoint_id).first()

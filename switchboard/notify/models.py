@@ -41,6 +41,9 @@ class DeliveryChannel(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook"
     CHAT = "chat", "Chat"
+    # A record pushed to an external system through a sender another app registers
+    # (notify.delivery.register_sender): the CRM case push.
+    CRM = "crm", "CRM record"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -240,6 +240,31 @@ def queue_url(
     )
 
 
+def queue_record(
+    *,
+    system: str,
+    event: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    ticket: Ticket | None = None,
+    source: str = "",
+) -> Delivery | None:
+    """One record upserted into an external system (`system`, e.g. "salesforce: Case") by the
+    sender registered for the "crm" channel, after this transaction commits. Returns None,
+    writing nothing, when the key exists."""
+    _check_common(event, idempotency_key)
+    return _write(
+        channel=DeliveryChannel.CRM,
+        endpoint=None,
+        recipient=system,
+        event=event,
+        ticket=ticket,
+        source=source,
+        idempotency_key=idempotency_key,
+        payload=_jsonable(payload),
+    )
+
+
 # --- internals -------------------------------------------------------------------------------
 
 

@@ -38,7 +38,12 @@ from switchboard.notify.rule_models import Trigger, TriggerFiring
 from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
-from switchboard.web.links import agent_ticket_url, portal_feedback_url, portal_ticket_url
+from switchboard.web.links import (
+    agent_ticket_url,
+    crm_case_url,
+    portal_feedback_url,
+    portal_ticket_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -438,6 +443,7 @@ def message_context(
             "opened_text": view.created_at.strftime("%Y-%m-%d %H:%M UTC"),
             "url": agent_ticket_url(view.id) if view.internal else portal_ticket_url(view.id),
             "agent_url": agent_ticket_url(view.id) if view.internal else "",
+            "crm_case_url": crm_case_url(view.id) if view.internal else "",
             "description": view.description,
             # The requester's mid-ticket feedback page ("how are we doing"): only the requester
             # rates, so every other recipient gets no link.

@@ -569,3 +569,24 @@ def resync_ticket(ticket: Ticket, at: datetime) -> None:
     """Start the clocks a ticket should have now (for tickets that predate the SLA app)."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     on_ticket_event(TicketEvent(EventKind.UPDATED, ticket, None, at, {}))
+
+
+@transaction.atomic
+def reapply_policies(ticket: Ticket, at: datetime, *, reason: str) -> None:
+    """Match the ticket's policy again after a change outside the ticket (its organization's
+    support level, from the CRM): running clocks take the targets of the policy that matches now,
+    measured from their original start, and clocks the new policy calls for start. A clock whose
+    new policy has no target keeps its frozen one (an SLA is never dropped silently)."""
+    ticket = Ticket.objects.select_for_update().select_related("organization").get(pk=ticket.pk)
+    clocks = list(TicketClock.objects.select_for_update().filter(ticket=ticket))
+    run = _Run(ticket, at, match_policy(ticket), clocks)
+    if run.policy is not None:
+        for clock in clocks:
+            if (
+                clock.stopped_at is None
+                and clock.state != ClockState.BREACHED
+                and clock.policy_id != run.policy.pk
+            ):
+                _retarget(run, clock, reason=reason)
+    sync_ticket_due(ticket, clocks)
+    on_ticket_event(TicketEvent(EventKind.UPDATED, ticket, None, at, {}))

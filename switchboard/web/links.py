@@ -29,3 +29,10 @@ def csat_survey_url(token: str, score: str) -> str:
 
 def csat_task_url(task_id: int) -> str:
     return f"{settings.SWITCHBOARD_BASE_URL}/csat/tasks/{int(task_id)}/"
+
+
+def crm_case_url(ticket_id: int) -> str:
+    """The ticket's CRM case (a redirect to the record once pushed); "" when no CRM is set up."""
+    if not getattr(settings, "SALESFORCE_URL", ""):
+        return ""
+    return f"{settings.SWITCHBOARD_BASE_URL}/crm/tickets/{int(ticket_id)}/case/"

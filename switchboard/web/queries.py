@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import NotFound, ValidationFailed
+from switchboard.crm.checks import uncertain_entitlement
 from switchboard.sla.models import ClockState, TicketClock
 from switchboard.sla.queries import clocks_for, time_left
 from switchboard.tickets.models import (
@@ -231,6 +232,8 @@ class TicketPage:
     merged: list[Ticket]
     findings: int
     badge: Any
+    # CRM integrity findings that make the organization's entitlement uncertain (agents only).
+    entitlement_findings: list[Any]
 
 
 def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> TicketPage:
@@ -283,6 +286,7 @@ def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> Ticke
         follow_ups=[t for t in related if t.follow_up_source_id == ticket.pk],
         merged=[t for t in related if t.merged_into_id == ticket.pk],
         findings=findings,
+        entitlement_findings=uncertain_entitlement(ticket.organization_id),
         badge=sla_badge(ticket.sla_due_at, ticket.unanswered_breach_at, now),  # type: ignore[attr-defined]
     )
 

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    name = "switchboard.crm"
+    label = "crm"
+    verbose_name = "CRM: Salesforce sync, file import, integrity checks"
+
+    def ready(self) -> None:
+        from switchboard.crm import casepush, tasks
+        from switchboard.notify.delivery import register_sender
+        from switchboard.notify.models import DeliveryChannel
+        from switchboard.tickets.events import listen
+
+        tasks.connect()
+        register_sender(DeliveryChannel.CRM, casepush.send_case)
+        # After the SLA clocks (10), the on-call rule (50) and the triggers (100).
+        listen(casepush.on_ticket_event, order=120)
