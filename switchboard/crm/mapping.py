@@ -201,6 +201,15 @@ def _choice(label: str, values: dict[str, str]) -> str | None:
     return None
 
 
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def _number(raw: str) -> Decimal:
+    """A number as an API (120000.0) or a report export ("120,000.00") writes it."""
+    text = raw.replace(",", "") if _GROUPED.fullmatch(raw) else raw
+    return Decimal(text)
+
+
 def split_domains(raw: str) -> list[str]:
     return [part for part in re.split(r"[,;\s]+", raw) if part]
 
@@ -249,7 +258,7 @@ def map_account(record: dict[str, Any], mapping: dict[str, Any]) -> MappedAccoun
                 mapped.values[target] = None
                 continue
             try:
-                mapped.values[target] = Decimal(raw).quantize(Decimal("0.01"))
+                mapped.values[target] = _number(raw).quantize(Decimal("0.01"))
             except InvalidOperation:
                 mapped.flags.append(f"{source} is not a number: {raw!r}")
         elif kind == "integer":
@@ -257,7 +266,7 @@ def map_account(record: dict[str, Any], mapping: dict[str, Any]) -> MappedAccoun
                 mapped.values[target] = None
                 continue
             try:
-                number = Decimal(raw)
+                number = _number(raw)
                 if number < 0 or number != number.to_integral_value():
                     raise InvalidOperation
                 mapped.values[target] = int(number)
@@ -318,12 +327,16 @@ def map_contact(record: dict[str, Any], mapping: dict[str, Any]) -> MappedContac
         if part
     )
     contact = MappedContact(
-        sf_id=_text(record.get("Id")),
+        sf_id="",
         email=email,
         name=name[:255],
         account_id="",
         sold_to=_truthy(record.get(keys["sold_to"])),
     )
+    try:
+        contact.sf_id = normalize_id(_text(record.get("Id")))
+    except InvalidSalesforceId:
+        contact.problem = f"no valid contact id ({_text(record.get('Id'))!r})"
     try:
         contact.account_id = normalize_id(_text(record.get(keys["account"])))
     except InvalidSalesforceId:
