@@ -19,7 +19,6 @@ from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from switchboard.accounts.models import (
@@ -29,6 +28,7 @@ from switchboard.accounts.models import (
     Role,
     User,
 )
+from switchboard.crm import bulkdb
 from switchboard.crm import mapping as mapping_rules
 from switchboard.crm.models import CrmAccount, CrmContact, CrmSettings
 from switchboard.tickets.models import Ticket, TicketStatus
@@ -149,43 +149,60 @@ class Engine:
         customers = [a for a in mapped.values() if a.is_customer]
         existing = {
             row["crm_account_id"]: row
-            for row in Organization.objects.filter(
-                crm_account_id__in=[a.sf_id for a in customers]
-            ).values("id", "crm_account_id", "account_manager_id", *SCALAR_TARGETS)
+            for row in bulkdb.values_in(
+                Organization,
+                "crm_account_id",
+                (a.sf_id for a in customers),
+                ["id", "crm_account_id", "account_manager_id", *SCALAR_TARGETS],
+            )
         }
         org_domains: dict[int, list[str]] = defaultdict(list)
-        for org_id, domain in OrganizationDomain.objects.filter(
-            organization_id__in=[row["id"] for row in existing.values()]
-        ).values_list("organization_id", "domain"):
-            org_domains[org_id].append(domain)
-        tam_emails = {a.tam_email for a in customers if a.tam_email}
-        agents = dict(
-            User.objects.filter(
-                email__in=tam_emails, role__in=[Role.AGENT, Role.ADMIN], is_active=True
-            ).values_list("email", "id")
-        )
-        manager_emails = dict(
-            User.objects.filter(
-                pk__in={
-                    r["account_manager_id"] for r in existing.values() if r["account_manager_id"]
-                }
-            ).values_list("id", "email")
-        )
-        wanted_names = {a.values["name"].lower() for a in customers if a.values.get("name")}
-        name_owner = {
-            row["lname"]: row
-            for row in Organization.objects.annotate(lname=Lower("name"))
-            .filter(lname__in=wanted_names)
-            .values("id", "lname", "crm_account_id")
-        }
-        wanted_domains = {d for a in customers for d in a.values.get("domain_names", [])}
-        domain_owner = dict(
-            OrganizationDomain.objects.filter(domain__in=wanted_domains).values_list(
-                "domain", "organization_id"
+        for row in bulkdb.values_in(
+            OrganizationDomain,
+            "organization_id",
+            (row["id"] for row in existing.values()),
+            ["organization_id", "domain"],
+        ):
+            org_domains[row["organization_id"]].append(row["domain"])
+        agents = {
+            row["email"]: row["id"]
+            for row in bulkdb.values_in(
+                User,
+                "email",
+                (a.tam_email for a in customers if a.tam_email),
+                ["email", "id", "role", "is_active"],
             )
-        )
+            if row["role"] in (Role.AGENT, Role.ADMIN) and row["is_active"]
+        }
+        manager_emails = {
+            row["id"]: row["email"]
+            for row in bulkdb.values_in(
+                User,
+                "id",
+                (r["account_manager_id"] for r in existing.values() if r["account_manager_id"]),
+                ["id", "email"],
+            )
+        }
+        name_owner = {
+            row["name"].lower(): row
+            for row in bulkdb.values_in_lower(
+                Organization,
+                "name",
+                (a.values["name"].lower() for a in customers if a.values.get("name")),
+                ["id", "name", "crm_account_id"],
+            )
+        }
+        domain_owner = {
+            row["domain"]: row["organization_id"]
+            for row in bulkdb.values_in(
+                OrganizationDomain,
+                "domain",
+                (d for a in customers for d in a.values.get("domain_names", [])),
+                ["domain", "organization_id"],
+            )
+        }
 
-        creates: list[tuple[mapping_rules.MappedAccount, Organization, list[str]]] = []
+        creates: list[tuple[mapping_rules.MappedAccount, dict[str, Any], list[str]]] = []
         updates: list[tuple[int, dict[str, tuple[Any, Any]], mapping_rules.MappedAccount]] = []
         names_taken_in_page: set[str] = set()
         domains_taken_in_page: set[str] = set()
@@ -244,12 +261,12 @@ class Engine:
                     account.flags.append("not created: name taken")
                     continue
                 names_taken_in_page.add(lname)
-                org = Organization(
-                    crm_account_id=account.sf_id,
-                    account_manager_id=agent_id if account.tam_email else None,
+                org_row = {
+                    "crm_account_id": account.sf_id,
+                    "account_manager_id": agent_id if account.tam_email else None,
                     **values,
-                )
-                creates.append((account, org, domains or []))
+                }
+                creates.append((account, org_row, domains or []))
                 plan.add(
                     Change(
                         "create",
@@ -313,81 +330,59 @@ class Engine:
         self,
         mapped: dict[str, mapping_rules.MappedAccount],
         stamps: dict[str, datetime | None],
-        creates: list[tuple[mapping_rules.MappedAccount, Organization, list[str]]],
+        creates: list[tuple[mapping_rules.MappedAccount, dict[str, Any], list[str]]],
         updates: list[tuple[int, dict[str, tuple[Any, Any]], mapping_rules.MappedAccount]],
         agents: dict[str, int],
     ) -> None:
+        bulkdb.fast_commit()
         now = self.now
         mirror = [
-            CrmAccount(
-                sf_id=a.sf_id,
-                name=str(a.values.get("name", ""))[:255],
-                account_type=a.account_type[:60],
-                is_customer=a.is_customer,
-                support_level_raw=a.raw_support_level[:100],
-                support_level=a.values.get("support_level", ""),
-                product_line=a.values.get("product_line", ""),
-                domain_raw=a.raw_domain[:500],
-                tam_email=a.tam_email[:254],
-                flags=a.flags,
-                is_deleted=False,
-                system_modstamp=stamps.get(a.sf_id),
-                synced_at=now,
-                source=self.source[:200],
-            )
+            {
+                "sf_id": a.sf_id,
+                "name": str(a.values.get("name", ""))[:255],
+                "account_type": a.account_type[:60],
+                "is_customer": a.is_customer,
+                "support_level_raw": a.raw_support_level[:100],
+                "support_level": a.values.get("support_level", ""),
+                "product_line": a.values.get("product_line", ""),
+                "domain_raw": a.raw_domain[:500],
+                "tam_email": a.tam_email[:254],
+                "flags": a.flags,
+                "is_deleted": False,
+                "system_modstamp": stamps.get(a.sf_id),
+                "synced_at": now,
+                "source": self.source[:200],
+            }
             for a in mapped.values()
         ]
-        CrmAccount.objects.bulk_create(
+        bulkdb.upsert(
+            CrmAccount,
             mirror,
-            batch_size=BATCH,
-            update_conflicts=True,
-            unique_fields=["sf_id"],
-            update_fields=[
-                "name",
-                "account_type",
-                "is_customer",
-                "support_level_raw",
-                "support_level",
-                "product_line",
-                "domain_raw",
-                "tam_email",
-                "flags",
-                "is_deleted",
-                "system_modstamp",
-                "synced_at",
-                "source",
-            ],
+            key="sf_id",
+            update=[k for k in mirror[0] if k != "sf_id"] if mirror else [],
+            now=now,
         )
-        audits: list[AccountAuditEvent] = []
+        audits: list[dict[str, Any]] = []
         if creates:
-            orgs = Organization.objects.bulk_create(
-                [org for _, org, _ in creates], batch_size=BATCH
-            )
+            org_ids = bulkdb.insert(Organization, [row for _, row, _ in creates], now=now)
             domain_rows = []
-            for (account, _, domains), org in zip(creates, orgs, strict=True):
+            for (account, row, domains), org_id in zip(creates, org_ids, strict=True):
                 self.created_account_ids.append(account.sf_id)
-                domain_rows.extend(
-                    OrganizationDomain(organization_id=org.pk, domain=d) for d in domains
+                domain_rows.extend({"organization_id": org_id, "domain": d} for d in domains)
+                # One row per new organization with every initial value (the creation is one
+                # change; later changes are audited field by field).
+                initial = "; ".join(
+                    f"{k}={_display(v)}" for k, v in account.values.items() if k != "name"
                 )
                 audits.append(
-                    AccountAuditEvent(
-                        organization_id=org.pk,
-                        field="created",
-                        new_value=org.name,
-                        reason=self.reason,
-                    )
+                    {
+                        "organization_id": org_id,
+                        "field": "created",
+                        "new_value": f"{row['name']} ({initial})",
+                        "reason": self.reason,
+                    }
                 )
-                for target, value in account.values.items():
-                    if target != "name":
-                        audits.append(
-                            AccountAuditEvent(
-                                organization_id=org.pk,
-                                field=target,
-                                new_value=_display(value),
-                                reason=self.reason,
-                            )
-                        )
-            OrganizationDomain.objects.bulk_create(domain_rows, batch_size=BATCH)
+            bulkdb.insert(OrganizationDomain, domain_rows, now=now)
         if updates:
             by_fields: dict[tuple[str, ...], list[Organization]] = defaultdict(list)
             domain_changes: list[tuple[int, list[str], list[str]]] = []
@@ -396,13 +391,13 @@ class Engine:
                 columns = []
                 for target, (old, new) in changes.items():
                     audits.append(
-                        AccountAuditEvent(
-                            organization_id=org_id,
-                            field=target,
-                            old_value=_display(old),
-                            new_value=_display(new),
-                            reason=self.reason,
-                        )
+                        {
+                            "organization_id": org_id,
+                            "field": target,
+                            "old_value": _display(old),
+                            "new_value": _display(new),
+                            "reason": self.reason,
+                        }
                     )
                     if target == "domain_names":
                         domain_changes.append((org_id, old, new))
@@ -427,7 +422,7 @@ class Engine:
                         if d not in old
                     ]
                 )
-        AccountAuditEvent.objects.bulk_create(audits, batch_size=BATCH)
+        bulkdb.insert(AccountAuditEvent, audits, now=now)
         self._reapply_slas()
 
     def _reapply_slas(self) -> None:
@@ -490,23 +485,24 @@ class Engine:
                 )
                 continue
             contacts[contact.email] = contact
-        org_for_account = dict(
-            Organization.objects.filter(
-                crm_account_id__in={c.account_id for c in contacts.values()}
-            ).values_list("crm_account_id", "id")
+        orgs = bulkdb.values_in(
+            Organization,
+            "crm_account_id",
+            (c.account_id for c in contacts.values()),
+            ["crm_account_id", "id", "name"],
         )
-        org_names = dict(
-            Organization.objects.filter(pk__in=set(org_for_account.values())).values_list(
-                "id", "name"
-            )
-        )
+        org_for_account = {row["crm_account_id"]: row["id"] for row in orgs}
+        org_names = {row["id"]: row["name"] for row in orgs}
         users = {
             row["email"]: row
-            for row in User.objects.filter(email__in=list(contacts)).values(
-                "id", "email", "role", "organization_id", "is_sold_to_contact", "name"
+            for row in bulkdb.values_in(
+                User,
+                "email",
+                contacts,
+                ["id", "email", "role", "organization_id", "is_sold_to_contact", "name"],
             )
         }
-        new_users: list[tuple[mapping_rules.MappedContact, User]] = []
+        new_users: list[tuple[mapping_rules.MappedContact, dict[str, Any]]] = []
         updates: list[tuple[int, dict[str, tuple[Any, Any]], int]] = []
         mirror: list[tuple[mapping_rules.MappedContact, int | None]] = []
         for email, contact in contacts.items():
@@ -516,14 +512,14 @@ class Engine:
                 continue
             row = users.get(email)
             if row is None:
-                user = User(
-                    email=email,
-                    name=contact.name,
-                    role=Role.END_USER,
-                    organization_id=org_id,
-                    is_sold_to_contact=contact.sold_to,
-                    password=UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20),
-                )
+                user = {
+                    "email": email,
+                    "name": contact.name,
+                    "role": Role.END_USER,
+                    "organization_id": org_id,
+                    "is_sold_to_contact": contact.sold_to,
+                    "password": UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20),
+                }
                 new_users.append((contact, user))
                 plan.add(
                     Change(
@@ -585,68 +581,71 @@ class Engine:
     @transaction.atomic
     def _write_contacts(
         self,
-        new_users: list[tuple[mapping_rules.MappedContact, User]],
+        new_users: list[tuple[mapping_rules.MappedContact, dict[str, Any]]],
         updates: list[tuple[int, dict[str, tuple[Any, Any]], int]],
         mirror: list[tuple[mapping_rules.MappedContact, int | None]],
     ) -> None:
-        audits: list[AccountAuditEvent] = []
+        bulkdb.fast_commit()
+        now = self.now
+        audits: list[dict[str, Any]] = []
         if new_users:
-            created = User.objects.bulk_create([u for _, u in new_users], batch_size=BATCH)
-            for (contact, _), user in zip(new_users, created, strict=True):
-                mirror.append((contact, user.pk))
+            user_ids = bulkdb.insert(User, [u for _, u in new_users], now=now)
+            for (contact, user), user_id in zip(new_users, user_ids, strict=True):
+                mirror.append((contact, user_id))
+                # One row per new contact: the entitlement it grants (and the sold-to flag).
                 audits.append(
-                    AccountAuditEvent(
-                        user_id=user.pk,
-                        organization_id=user.organization_id,
-                        field="organization_id",
-                        new_value=str(user.organization_id),
-                        reason=self.reason,
-                    )
+                    {
+                        "user_id": user_id,
+                        "organization_id": user["organization_id"],
+                        "field": "organization_id",
+                        "new_value": str(user["organization_id"]),
+                        "reason": self.reason,
+                    }
                 )
                 if contact.sold_to:
                     audits.append(
-                        AccountAuditEvent(
-                            user_id=user.pk,
-                            organization_id=user.organization_id,
-                            field="is_sold_to_contact",
-                            old_value="False",
-                            new_value="True",
-                            reason=self.reason,
-                        )
+                        {
+                            "user_id": user_id,
+                            "organization_id": user["organization_id"],
+                            "field": "is_sold_to_contact",
+                            "old_value": "False",
+                            "new_value": "True",
+                            "reason": self.reason,
+                        }
                     )
         by_fields: dict[tuple[str, ...], list[User]] = defaultdict(list)
         for user_id, changes, org_id in updates:
-            user = User(pk=user_id, updated_at=self.now)
+            user_obj = User(pk=user_id, updated_at=now)
             for name, (old, new) in changes.items():
-                setattr(user, name, new)
+                setattr(user_obj, name, new)
                 audits.append(
-                    AccountAuditEvent(
-                        user_id=user_id,
-                        organization_id=org_id,
-                        field=name,
-                        old_value=_display(old),
-                        new_value=_display(new),
-                        reason=self.reason,
-                    )
+                    {
+                        "user_id": user_id,
+                        "organization_id": org_id,
+                        "field": name,
+                        "old_value": _display(old),
+                        "new_value": _display(new),
+                        "reason": self.reason,
+                    }
                 )
-            by_fields[tuple(sorted(changes))].append(user)
+            by_fields[tuple(sorted(changes))].append(user_obj)
         for columns, users in by_fields.items():
             User.objects.bulk_update(users, [*columns, "updated_at"], batch_size=500)
-        CrmContact.objects.bulk_create(
+        bulkdb.upsert(
+            CrmContact,
             [
-                CrmContact(
-                    sf_id=c.sf_id[:18],
-                    account_id=c.account_id,
-                    email=c.email,
-                    user_id=user_id,
-                    synced_at=self.now,
-                )
+                {
+                    "sf_id": c.sf_id,
+                    "account_id": c.account_id,
+                    "email": c.email,
+                    "user_id": user_id,
+                    "synced_at": now,
+                }
                 for c, user_id in mirror
                 if c.sf_id
             ],
-            batch_size=BATCH,
-            update_conflicts=True,
-            unique_fields=["sf_id"],
-            update_fields=["account_id", "email", "user_id", "synced_at"],
+            key="sf_id",
+            update=["account_id", "email", "user_id", "synced_at"],
+            now=now,
         )
-        AccountAuditEvent.objects.bulk_create(audits, batch_size=BATCH)
+        bulkdb.insert(AccountAuditEvent, audits, now=now)

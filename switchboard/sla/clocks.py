@@ -577,7 +577,11 @@ def reapply_policies(ticket: Ticket, at: datetime, *, reason: str) -> None:
     support level, from the CRM): running clocks take the targets of the policy that matches now,
     measured from their original start, and clocks the new policy calls for start. A clock whose
     new policy has no target keeps its frozen one (an SLA is never dropped silently)."""
-    ticket = Ticket.objects.select_for_update().select_related("organization").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=ticket.pk)
+    )
     clocks = list(TicketClock.objects.select_for_update().filter(ticket=ticket))
     run = _Run(ticket, at, match_policy(ticket), clocks)
     if run.policy is not None:

@@ -618,9 +618,13 @@ LEVELS = ("Priority", "Standard", "Priority", "Standard", "None")
 
 
 def populate(fake: FakeSalesforce, *, accounts: int, contacts: int) -> list[str]:
-    """Deterministic customer accounts and contacts (the bench's 100k/300k data set)."""
+    """Deterministic customer accounts and contacts (the bench's 100k/300k data set), last
+    last modified one a second (contacts: a third) from two days ago, as in a real org: an
+    incremental sync then sees what changes afterwards plus its overlap."""
+    base = datetime.now(UTC) - timedelta(days=2)
     ids = []
     for n in range(accounts):
+        fake.clock = base + timedelta(seconds=n)
         ids.append(
             fake.add(
                 "Account",
@@ -644,6 +648,7 @@ def populate(fake: FakeSalesforce, *, accounts: int, contacts: int) -> list[str]
         for k in range(per_account):
             if made >= contacts:
                 break
+            fake.clock = base + timedelta(seconds=made * 0.3)
             fake.add(
                 "Contact",
                 Email=f"contact{k}@customer{n:06d}.example.com",
@@ -653,6 +658,7 @@ def populate(fake: FakeSalesforce, *, accounts: int, contacts: int) -> list[str]
                 Is_Sold_To__c=k == 0,
             )
             made += 1
+    fake.clock = None
     return ids
 
 

@@ -59,8 +59,10 @@ def test_full_sync_creates_customer_organizations_with_every_mapped_field(
     assert not buyer.has_usable_password()
     # The prospect is mirrored (for the checks) but is not an organization.
     assert CrmAccount.objects.get(name="Prospect Inc").is_customer is False
-    audit = AccountAuditEvent.objects.filter(organization=org, field="support_level").get()
-    assert (audit.new_value, audit.reason) == ("priority", "CRM: salesforce full sync")
+    audit = AccountAuditEvent.objects.get(organization=org, field="created")
+    assert audit.new_value.startswith("Acme Corp (account_type=Customer; crm_account_owner=Olivia")
+    assert "support_level=priority" in audit.new_value
+    assert audit.reason == "CRM: salesforce full sync"
     assert AccountAuditEvent.objects.filter(user=buyer, field="organization_id").exists()
 
 
@@ -190,8 +192,13 @@ def test_new_priority_account_is_a_priority_organization_within_a_minute(
 ) -> None:
     """The worker's sweep queues the incremental sync every minute; the next ticket gets the
     priority SLA."""
+    from django.apps import apps
+
     from switchboard.core.sweeps import run_all_sweeps
     from switchboard.core.worker import run_pending_jobs
+    from switchboard.sla.defaults import install_defaults
+
+    install_defaults(apps)  # the shipped policies (a transactional test's flush removes them)
 
     salesforce.add("Account", **account(Name="Old", Domain__c="old.example"))
     run_sync(full=True)
