@@ -16,6 +16,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -170,20 +171,25 @@ class Connector:
         """
         job = self.call(lambda sf: getattr(sf.bulk2, sobject)._client.create_job("query", soql))
         self.call(lambda sf: getattr(sf.bulk2, sobject)._client.wait_for_job(job["id"], True, 0.05))
-        locator = ""
-        while True:
-            result = self.call(
-                lambda sf, loc=locator: getattr(sf.bulk2, sobject)._client.get_query_results(
-                    job["id"], loc, 50000
-                )
-            )
-            yield [
-                {k: (v if v != "" else None) for k, v in row.items()}
-                for row in csv.DictReader(io.StringIO(result["records"]))
-            ]
-            locator = result["locator"]
-            if not locator:
-                return
+        # The next page downloads while the caller writes this one (one page ahead).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._bulk_page, sobject, job["id"], "")
+            while True:
+                result = pending.result()
+                locator = result["locator"]
+                if locator:
+                    pending = pool.submit(self._bulk_page, sobject, job["id"], locator)
+                yield [
+                    {k: (v if v != "" else None) for k, v in row.items()}
+                    for row in csv.DictReader(io.StringIO(result["records"]))
+                ]
+                if not locator:
+                    return
+
+    def _bulk_page(self, sobject: str, job_id: str, locator: str) -> dict[str, Any]:
+        return self.call(
+            lambda sf: getattr(sf.bulk2, sobject)._client.get_query_results(job_id, locator, 50000)
+        )
 
     def changed(self, sobject: str, kind: str, start: datetime, end: datetime) -> dict[str, Any]:
         """GET sobjects/<object>/updated|deleted/?start=&end= (the replication API)."""

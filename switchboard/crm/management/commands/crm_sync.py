@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from switchboard.crm.checks import run_checks
 from switchboard.crm.connector import CrmError
 from switchboard.crm.report import plan_lines
 from switchboard.crm.runner import SyncBusy, run_sync
@@ -32,3 +33,8 @@ class Command(BaseCommand):
         else:
             kind = "Full" if result.full else "Incremental"
             self.stdout.write(self.style.SUCCESS(f"{kind} sync done (run {result.run.pk})."))
+            # The worker runs the checks after every sync too; here they run now, for the reader.
+            integrity = run_checks(trigger="after crm_sync")
+            self.stdout.write(
+                f"Integrity findings: {sum(integrity.counts.values())} (/crm/integrity/)."
+            )
