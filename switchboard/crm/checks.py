@@ -9,6 +9,7 @@ address and chat endpoint through the notify outbox.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -248,10 +249,18 @@ def _name_mismatch(data: Data) -> list[Found]:
     return found
 
 
+# Plainly valid bare domains (the common case) skip the full validation; anything else gets it.
+_PLAIN_DOMAIN = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+)
+
+
 def _malformed_domain(data: Data) -> list[Found]:
     found = []
     for account in data.customers():
         raw = account["domain_raw"]
+        if not raw or (len(raw) <= 253 and _PLAIN_DOMAIN.fullmatch(raw)):
+            continue
         for part in split_domains(raw):
             try:
                 normalize_domain(part)

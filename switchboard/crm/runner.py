@@ -96,10 +96,10 @@ def run_sync(
 ) -> SyncResult:
     """One sync from Salesforce. Raises SyncBusy if another sync holds the lease."""
     owner = owner or f"{socket.gethostname()[:40]}:{os.getpid()}"
+    connector = connector or Connector()  # NotConfigured before any lease is taken
+    mapping = current_mapping()
     if not dry_run and not take_lease(owner):
         raise SyncBusy("Another CRM sync is running (the lease is held); try again shortly.")
-    connector = connector or Connector()
-    mapping = current_mapping()
     current = state()
     full = full or current.account_watermark is None
     now = timezone.now()

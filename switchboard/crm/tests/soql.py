@@ -206,7 +206,34 @@ class _Parser:
         return _compare(name, op, target)
 
 
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000")
+
+
 def _compare(name: str, op: str, target: Any) -> Callable[[dict[str, Any]], bool]:
+    if isinstance(target, datetime) and op in ("<", "<=", ">", ">="):
+        # Stored stamps share one UTC format (…T18:00:00.000+0000), so they compare as text:
+        # the fake's stand-in for Salesforce's index on SystemModstamp.
+        utc = target.astimezone(UTC)
+        text = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+        slow = _compare_values(name, op, target)
+
+        def check_stamp(record: dict[str, Any]) -> bool:
+            value = get_value(record, name)
+            if isinstance(value, str) and len(value) == 28 and _STAMP.fullmatch(value):
+                if op == "<":
+                    return value < text
+                if op == "<=":
+                    return value <= text
+                if op == ">":
+                    return value > text
+                return value >= text
+            return slow(record)
+
+        return check_stamp
+    return _compare_values(name, op, target)
+
+
+def _compare_values(name: str, op: str, target: Any) -> Callable[[dict[str, Any]], bool]:
     def check(record: dict[str, Any]) -> bool:
         value = _comparable(get_value(record, name))
         if op in ("=", "!="):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from switchboard.accounts.models import AccountAuditEvent, Organization, Role, User
@@ -356,3 +356,25 @@ def test_contacts_never_move_agents_and_follow_their_account(salesforce: FakeSal
     assert moved.organization.crm_account_id == other and moved.is_sold_to_contact
     change = AccountAuditEvent.objects.filter(user=moved, field="organization_id").latest("pk")
     assert change.reason == "CRM: salesforce incremental sync"
+
+
+def test_the_command_says_what_is_missing_from_the_configuration(settings) -> None:
+    settings.SALESFORCE_URL = ""
+    with pytest.raises(CommandError, match="SALESFORCE_URL is not set"):
+        call_command("crm_sync")
+    settings.SALESFORCE_URL = "http://acme.my.salesforce.com"
+    settings.SALESFORCE_CLIENT_ID = settings.SALESFORCE_CLIENT_SECRET = "x"
+    with pytest.raises(CommandError, match="must be the instance's https URL"):
+        call_command("crm_sync")
+    assert not SyncState.objects.filter(lease_owner__gt="").exists()
+
+
+def test_wrong_client_secret_fails_the_run_and_releases_the_lease(
+    salesforce: FakeSalesforce, settings
+) -> None:
+    settings.SALESFORCE_CLIENT_SECRET = "wrong"
+    with pytest.raises(CommandError, match="refused the client credentials: invalid client"):
+        call_command("crm_sync", "--full")
+    run = SyncRun.objects.get()
+    assert run.status == RunStatus.FAILED and "invalid client credentials" in run.error
+    assert SyncState.objects.get().lease_owner == ""
