@@ -16,13 +16,15 @@ from typing import Any
 
 from django.utils import timezone
 
+from switchboard.accounts import access
 from switchboard.crm.connector import Connector, CrmError, RateLimited, is_configured
 from switchboard.crm.models import CaseLink, CrmContact
 from switchboard.crm.sync import current_mapping
 from switchboard.notify.delivery import Outcome
 from switchboard.notify.models import Delivery
+from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
-from switchboard.tickets.models import Ticket, TicketStatus
+from switchboard.tickets.models import Comment, Ticket, TicketStatus
 from switchboard.web.links import agent_ticket_url
 
 logger = logging.getLogger("switchboard.crm")
@@ -42,13 +44,25 @@ URL_FIELD = "Switchboard_Ticket_URL__c"
 _connector: Connector | None = None
 
 
-def public_text(ticket: Ticket) -> str:
-    """The ticket's public comments, oldest first — what the customer and agents wrote publicly."""
+def _customer_view(ticket: Ticket) -> tuple[projection.TicketView, list[Comment]]:
+    """What may leave for the CRM: the ticket as its requester sees it and the comments the
+    requester side sees (public replies only, by the projection's rule, even when the requester
+    is an agent)."""
+    view = projection.ticket_view_for(access.SYSTEM, ticket)
+    comments = (
+        Comment.objects.filter(projection.shown_public_q(ticket))
+        .filter(ticket=ticket)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    return view, list(comments)
+
+
+def public_text(comments: list[Comment]) -> str:
+    """The public comments, oldest first — never internal notes (the requester's projection)."""
     parts = []
-    for comment in (
-        ticket.comments.filter(public=True).select_related("author").order_by("created_at", "pk")
-    ):
-        author = comment.author.name or comment.author.email if comment.author else "Switchboard"
+    for comment in comments:
+        author = (comment.author.name or comment.author.email) if comment.author else "Switchboard"
         parts.append(f"{author} ({comment.created_at:%Y-%m-%d %H:%M} UTC):\n{comment.body}")
     text = "\n\n".join(parts)
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
@@ -56,15 +70,16 @@ def public_text(ticket: Ticket) -> str:
 
 def case_payload(ticket: Ticket, mapping: dict[str, Any]) -> dict[str, Any]:
     case = mapping["case"]
+    view, comments = _customer_view(ticket)
     fields: dict[str, Any] = {
-        "Subject": ticket.subject[:255],
-        "Status": CASE_STATUS.get(ticket.status, "Working"),
-        "Priority": CASE_PRIORITY.get(ticket.priority, "Medium"),
+        "Subject": view.subject[:255],
+        "Status": CASE_STATUS.get(view.status, "Working"),
+        "Priority": CASE_PRIORITY.get(view.priority, "Medium"),
         "Origin": "Switchboard",
-        "Description": public_text(ticket),
+        "Description": public_text(comments),
         "SuppliedEmail": ticket.requester.email,
         "SuppliedName": (ticket.requester.name or ticket.requester.email)[:80],
-        URL_FIELD: agent_ticket_url(ticket.pk),
+        URL_FIELD: agent_ticket_url(view.id),
     }
     org = ticket.organization
     if org is not None and org.crm_account_id:
@@ -79,7 +94,7 @@ def case_payload(ticket: Ticket, mapping: dict[str, Any]) -> dict[str, Any]:
     return {
         "object": case["object"],
         "external_id_field": case["external_id_field"],
-        "external_id": str(ticket.pk),
+        "external_id": str(view.id),
         "fields": fields,
     }
 
