@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notify', '0005_delivery_raw_url'),
+        ('notify', '0006_chat_identity'),
     ]
 
     operations = [
