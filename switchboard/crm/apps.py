@@ -14,5 +14,5 @@ class CrmConfig(AppConfig):
 
         tasks.connect()
         register_sender(DeliveryChannel.CRM, casepush.send_case)
-        # After the SLA clocks (10), the on-call rule (50) and the triggers (100).
-        listen(casepush.on_ticket_event, order=120)
+        # Last: after SLA 10, on-call 50, triggers 100, time rules 110 and CSAT 120.
+        listen(casepush.on_ticket_event, order=130)
