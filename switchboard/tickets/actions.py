@@ -983,7 +983,7 @@ def merge_tickets(
 @transaction.atomic
 def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
     """Apply a macro: its field changes and its rendered comment, as one audited change."""
-    from switchboard.tickets.macros import plan_macro
+    from switchboard.tickets.macros import expand_deferred, plan_macro
 
     if not access.is_agent(actor):
         raise PermissionDenied("Only agents can apply macros.")
@@ -992,7 +992,7 @@ def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
         add_comment(
             ticket=ticket,
             author=actor,
-            body=plan.comment_body,
+            body=expand_deferred(plan.comment_body, ticket=ticket, actor=actor),
             public=plan.comment_public,
             changes=plan.changes or None,
             metadata={"macro_id": macro.pk},

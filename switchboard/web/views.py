@@ -22,7 +22,7 @@ from switchboard.accounts.models import SupportGroup
 from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
 from switchboard.tickets import actions
 from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
-from switchboard.tickets.macros import plan_macro, preview_macro
+from switchboard.tickets.macros import expand_deferred, plan_macro, preview_macro
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import ticket_for_user
 from switchboard.tickets.search import MAX_RESULTS
@@ -243,6 +243,8 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 body, public = plan.comment_body, plan.comment_public
         if status is not None:
             changes["status"] = status
+        # A booking-link placeholder (the invite macro's preview keeps it) becomes a real link.
+        body = expand_deferred(body, ticket=ticket, actor=user)  # type: ignore[arg-type]
         if not body:
             if files:
                 raise ValidationFailed(
