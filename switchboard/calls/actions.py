@@ -652,3 +652,15 @@ def save_agent_call_settings(*, actor: User, **fields: Any) -> AgentCallSettings
         row.busy_refresh_due_at = timezone.now() if url else None
     row.save()
     return row
+
+
+@transaction.atomic
+def dismiss_suggestion(*, ticket: Ticket, actor: User) -> None:
+    """The agent decided against a call: the ticket leaves the "Call suggested" view."""
+    from switchboard.calls.models import CallSuggestion
+
+    _require_agent(actor)
+    access.require(actor, ticket, access.Action.COMMENT)
+    CallSuggestion.objects.filter(ticket=ticket, dismissed_at__isnull=True).update(
+        dismissed_at=timezone.now()
+    )

@@ -30,7 +30,7 @@ from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
 from switchboard.tickets.ticket_views import count_views, views_for
 from switchboard.web import actions as web_actions
-from switchboard.web import charts, dashboard, queries
+from switchboard.web import calls_views, charts, dashboard, queries
 from switchboard.web.auth import agent_page
 from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
 
@@ -121,8 +121,11 @@ def _ticket_response(
     page: queries.TicketPage | None = None,
 ) -> HttpResponse:
     data = page or queries.ticket_page(request.user, ticket_id)
+    calls = calls_views.calls_panel(request.user, data.ticket)
     if reply_form is None:
         reply_form = ReplyForm(initial={"visibility": "public"})
+        if calls["summary_due"]:
+            reply_form = _summary_form(request, data.ticket) or reply_form
     return render(
         request,
         "web/ticket.html",
@@ -136,8 +139,26 @@ def _ticket_response(
             "conflict": conflict,
             "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
             "priorities": Ticket._meta.get_field("priority").choices,
+            "calls": calls,
         },
         status=status,
+    )
+
+
+POST_CALL_MACRO = "General::Post customer call"
+
+
+def _summary_form(request: HttpRequest, ticket: Ticket) -> ReplyForm | None:
+    """A call ended without a summary: the reply box opens with the post-call macro filled in."""
+    macro = queries.macro_by_title(POST_CALL_MACRO)
+    if macro is None:
+        return None
+    try:
+        plan = plan_macro(macro=macro, ticket=ticket, actor=request.user)  # type: ignore[arg-type]
+    except SwitchboardError:
+        return None
+    return ReplyForm(
+        initial={"visibility": "public", "body": plan.comment_body, "macro": str(macro.pk)}
     )
 
 
