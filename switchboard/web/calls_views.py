@@ -180,8 +180,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(first, time(0), tz)
     end = datetime.combine(first + timedelta(days=span), time(0), tz)
     calls = list(queries.team_calls(user, start, end))
-    days = [(first + timedelta(days=i), []) for i in range(span)]
-    by_date: dict[date, list[Call]] = {d: items for d, items in days}
+    days: list[tuple[date, list[Call]]] = [(first + timedelta(days=i), []) for i in range(span)]
+    by_date = dict(days)  # the same lists: filling by_date fills days
     for call in calls:
         by_date.setdefault(call.start.astimezone(tz).date(), []).append(call)
     feeds = {row.kind for row in CallFeedToken.objects.filter(user=user)}
