@@ -41,18 +41,32 @@ def ticket(requester):
     )
 
 
+def ensure_event_types() -> None:
+    """The seeded event types (a transactional test's flush removes migration data)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module(
+        "switchboard.calls.migrations.0002_no_overlap_constraint_and_event_types"
+    ).create_event_types(apps, None)
+
+
 @pytest.fixture
 def support_call(db):
+    ensure_event_types()
     return EventType.objects.get(slug="support-call")
 
 
 @pytest.fixture
 def discovery(db):
+    ensure_event_types()
     return EventType.objects.get(slug="support-discovery-call")
 
 
 @pytest.fixture
 def upgrade(db):
+    ensure_event_types()
     return EventType.objects.get(slug="upgrade-assistance")
 
 
