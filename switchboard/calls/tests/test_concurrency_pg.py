@@ -4,6 +4,7 @@ link or the same agent's time. (SQLite serializes writers, so these run in the P
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -98,7 +99,7 @@ def test_overlapping_event_types_for_one_agent_never_both_book(
     assert outcomes["SlotTaken"] >= 18, outcomes  # 24 attempts, at most 6 fit
     calls = list(Call.objects.filter(agent=host).order_by("blocked_start"))
     assert calls, outcomes
-    for a, b in zip(calls, calls[1:], strict=False):
+    for a, b in pairwise(calls):
         assert a.blocked_end <= b.blocked_start, (a.start, a.end, b.start)
 
 
