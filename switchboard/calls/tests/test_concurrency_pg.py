@@ -4,9 +4,9 @@ link or the same agent's time. (SQLite serializes writers, so these run in the P
 from __future__ import annotations
 
 import threading
-from itertools import pairwise
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import IntegrityError, connection, transaction
