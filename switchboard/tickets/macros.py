@@ -39,11 +39,12 @@ def ticket_url(ticket: Ticket) -> str:
 # below calls and cannot import it.
 BOOKING_LINK = "{{current_user.booking_link}}"
 _BOOKING_LINK_RE = re.compile(r"\{\{\s*current_user\.booking_link\s*\}\}")
-_booking_link_minters: list[Callable[[Ticket, User], str]] = []
+_booking_link_minters: list[Callable[[Ticket, User, dict[str, Any]], str]] = []
 
 
-def register_booking_link_minter(minter: Callable[[Ticket, User], str]) -> None:
-    """`minter(ticket, agent)` returns the URL of a fresh single-use link (calls/links.py)."""
+def register_booking_link_minter(minter: Callable[[Ticket, User, dict[str, Any]], str]) -> None:
+    """`minter(ticket, agent, options)` returns a fresh single-use link's URL (calls/links.py);
+    `options` carries what the agent chose (e.g. {"call_type": "upgrade-assistance"})."""
     if minter not in _booking_link_minters:
         _booking_link_minters.clear()
         _booking_link_minters.append(minter)
@@ -54,7 +55,9 @@ def booking_link(ticket: Ticket, agent: User) -> str:
     return BOOKING_LINK
 
 
-def expand_deferred(body: str, *, ticket: Ticket, actor: User) -> str:
+def expand_deferred(
+    body: str, *, ticket: Ticket, actor: User, options: dict[str, Any] | None = None
+) -> str:
     """Mint the booking link for a comment that is being posted, once, however often it appears.
 
     Run inside the posting transaction: if the comment fails, the link never existed.
@@ -65,7 +68,7 @@ def expand_deferred(body: str, *, ticket: Ticket, actor: User) -> str:
         raise ValidationFailed(
             "Booking links need the customer-calls app (switchboard.calls).", field="body"
         )
-    url = _booking_link_minters[0](ticket, actor)
+    url = _booking_link_minters[0](ticket, actor, options or {})
     return _BOOKING_LINK_RE.sub(lambda _: url, body)
 
 

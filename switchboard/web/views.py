@@ -253,7 +253,12 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
     macro = queries.macro_by_id(data["macro"]) if data.get("macro") else None
     with transaction.atomic():
         if macro is not None and not body and status is None and not files:
-            actions.apply_macro(ticket=ticket, macro=macro, actor=user)  # type: ignore[arg-type]
+            actions.apply_macro(
+                ticket=ticket,
+                macro=macro,
+                actor=user,  # type: ignore[arg-type]
+                options={"call_type": request.POST.get("call_type", "")},
+            )
             return
         changes: dict[str, Any] = {}
         public = form.public
@@ -265,7 +270,12 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
         if status is not None:
             changes["status"] = status
         # A booking-link placeholder (the invite macro's preview keeps it) becomes a real link.
-        body = expand_deferred(body, ticket=ticket, actor=user)  # type: ignore[arg-type]
+        body = expand_deferred(
+            body,
+            ticket=ticket,
+            actor=user,  # type: ignore[arg-type]
+            options={"call_type": request.POST.get("call_type", "")},
+        )
         if not body:
             if files:
                 raise ValidationFailed(
