@@ -159,7 +159,7 @@ def test_call_suggested_view_lists_flagged_tickets(agent_client, requester, host
     )
     assert list(CallSuggestion.objects.values_list("ticket_id", flat=True)) == [vague.pk]
     page = agent_client.get("/calls/suggested").content.decode()
-    assert "#%d Help" % vague.pk in page and "very unclear" in page
+    assert f"#{vague.pk} Help" in page and "very unclear" in page
     assert "Runner error" not in page
     agent_client.post(f"/tickets/{vague.pk}/calls/dismiss-suggestion")
-    assert "#%d Help" % vague.pk not in agent_client.get("/calls/suggested").content.decode()
+    assert f"#{vague.pk} Help" not in agent_client.get("/calls/suggested").content.decode()
