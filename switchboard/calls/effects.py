@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from switchboard.accounts.models import User
 from switchboard.calls import ics, links
 from switchboard.calls.models import Call
+from switchboard.core.seeding import is_seeding
 from switchboard.notify import outbox
 from switchboard.notify.models import Endpoint, EndpointKind
 from switchboard.tickets import actions as ticket_actions
@@ -120,7 +121,11 @@ def recipients(call: Call) -> list[tuple[str, str, bool]]:
 
 
 def send_invites(call: Call, *, method: str, headline: str) -> None:
-    """The .ics email (REQUEST or CANCEL) to the invitee, requester and agents, in their zones."""
+    """The .ics email (REQUEST or CANCEL) to the invitee, requester and agents, in their zones.
+
+    Nobody is emailed while demo or imported history is loaded (core.seeding)."""
+    if is_seeding():
+        return
     event = _event(call)
     for email, zone, customer in recipients(call):
         lines = [
@@ -178,6 +183,8 @@ def payload(call: Call) -> dict[str, Any]:
 
 def publish(call: Call, event: str, text: str) -> None:
     """Webhook event for each subscribed webhook endpoint; a chat post for each chat channel."""
+    if is_seeding():
+        return
     for endpoint in Endpoint.objects.filter(is_active=True):
         body = {"text": text} if endpoint.kind == EndpointKind.CHAT else payload(call)
         outbox.queue_endpoint(
