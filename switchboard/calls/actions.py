@@ -286,6 +286,9 @@ def clean_answers(event_type: EventType, answers: Any) -> dict[str, Any]:
 
 
 def _clean_invitee(name: Any, email: Any, time_zone: Any) -> tuple[str, str, str]:
+    for field, value in (("name", name), ("email", email), ("tz", time_zone)):
+        if value is not None and not isinstance(value, str):
+            raise ValidationFailed(f"{field}: expected text.", field=field)
     name = " ".join(str(name or "").split())
     if not name or len(name) > 200:
         raise ValidationFailed("name: 1 to 200 characters.", field="name")
@@ -302,11 +305,17 @@ def _clean_invitee(name: Any, email: Any, time_zone: Any) -> tuple[str, str, str
     return name, email, time_zone
 
 
-def _aware(start: Any) -> datetime:
+MAX_AHEAD = timedelta(days=5 * 366)
+
+
+def _aware(start: Any, now: datetime | None = None) -> datetime:
     if not isinstance(start, datetime) or start.tzinfo is None:
         raise ValidationFailed(
             "start: an ISO 8601 time with its offset, e.g. 2026-11-01T09:00:00Z.", field="start"
         )
+    now = _now(now)
+    if not now - timedelta(days=1) <= start <= now + MAX_AHEAD:
+        raise ValidationFailed("start: not within the next five years.", field="start")
     return start
 
 
@@ -357,7 +366,10 @@ def book_call(
     )
     if link is None:
         raise NotFound("No such booking link.")
-    start = _aware(start)
+    problem = link_problem(link, now)
+    if problem:  # the answer that matters most, before any complaint about the input
+        raise Conflict(problem, code="LinkUsed")
+    start = _aware(start, now)
     name, email, time_zone = _clean_invitee(name, email, time_zone)
     event_type = link.event_type
     answers = clean_answers(event_type, answers)
@@ -394,11 +406,7 @@ def book_call(
             flow_due_at=start,
         )
     )
-    if link.reschedules_id:
-        # A no-show's fresh link: the new call replaces the missed one on the ticket.
-        effects.on_booked(call, now=now, after_no_show=True)
-    else:
-        effects.on_booked(call, now=now)
+    effects.on_booked(call, now=now, replaces=link.reschedules_id)
     return call
 
 
@@ -439,7 +447,7 @@ def reschedule_call(
     call = _locked(call)
     if call.status != CallStatus.SCHEDULED:
         raise Conflict(f"The call is {call.get_status_display().lower()}: it cannot be moved.")
-    start = _aware(start)
+    start = _aware(start, now)
     if start == call.start:
         raise ValidationFailed("start: the call is already at that time.", field="start")
     _lock_agent(call.agent)

@@ -236,8 +236,12 @@ def _booked_note(call: Call) -> str:
     return "\n".join(lines)
 
 
-def on_booked(call: Call, *, now: datetime, after_no_show: bool = False) -> None:
-    _note(call, _booked_note(call), at=now)
+def on_booked(call: Call, *, now: datetime, replaces: int | None = None) -> None:
+    """`replaces`: the call a no-show's fresh link was sent for."""
+    note = _booked_note(call)
+    if replaces is not None:
+        note = f"Rebooked after the no-show of call #{replaces}.\n{note}"
+    _note(call, note, at=now)
     _reply(
         call,
         f"Your {call.event_type.title} with {_agent_name(call.agent)} is booked for "

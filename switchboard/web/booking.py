@@ -78,6 +78,8 @@ def _link_or_404(token: str) -> BookingLink:
 
 def _range(request: HttpRequest, zone: str, now: datetime) -> tuple[datetime, datetime]:
     start = _parse_when(request.GET.get("start"), zone, "start") or now
+    if not now - timedelta(days=1) <= start <= now + actions.MAX_AHEAD:
+        raise ValidationFailed("start: not within the next five years.", field="start")
     end = _parse_when(request.GET.get("end"), zone, "end") or start + timedelta(days=PAGE_DAYS)
     if end <= start:
         raise ValidationFailed("end: must be after start.", field="end")
@@ -174,7 +176,7 @@ def _page(
         first_day = date.fromisoformat(request.GET.get("from") or today.isoformat())
     except ValueError:
         first_day = today
-    first_day = max(first_day, today)
+    first_day = min(max(first_day, today), today + timedelta(days=366))
     start = datetime.combine(first_day, time(0), tz)
     end = datetime.combine(first_day + timedelta(days=PAGE_DAYS), time(0), tz)
     days: OrderedDict[date, list[dict[str, str]]] = OrderedDict()

@@ -174,6 +174,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         first = date.fromisoformat(request.GET.get("date") or today.isoformat())
     except ValueError:
         first = today
+    if abs((first - today).days) > 3660:  # ten years either way; far dates overflow datetime
+        first = today
     if mode == "week":
         first -= timedelta(days=first.weekday())
     span = 1 if mode == "day" else 7

@@ -159,3 +159,28 @@ def test_end_users_cannot_read_calls_and_slots_query_count_is_bounded(api, ticke
     with CaptureQueriesContext(connection) as four_weeks:
         ApiClient().get(f"{path}/slots", start="2026-10-27", end="2026-11-24")
     assert len(one_week) == len(four_weeks) <= 8
+
+
+def test_worst_values_are_4xx_never_500(api, ticket, host):
+    path = mint(api, ticket, agent_id=host.pk)
+    anonymous = ApiClient()
+    for params in (
+        {"start": "9999-12-31"},
+        {"start": "0001-01-01"},
+        {"start": "2026-10-27", "end": "2027-10-27"},
+        {"start": "2026-10-28", "end": "2026-10-27"},
+        {"tz": "../../etc/passwd"},
+    ):
+        assert anonymous.get(f"{path}/slots", **params).status_code == 422, params
+    for body in (
+        {"start": "9999-12-31T00:00:00Z", "name": "P", "email": "p@x.test"},
+        {"start": "2026-10-27T14:00:00Z", "name": ["P"], "email": "p@x.test"},
+        {"start": "2026-10-27T14:00:00Z", "name": "P", "email": {"a": 1}},
+        {"start": 12, "name": "P", "email": "p@x.test"},
+        {"start": "2026-10-27T14:00:00Z", "name": "P", "email": "p@x.test", "answers": [1]},
+    ):
+        assert anonymous.post(path, body).status_code == 422, body
+    page = anonymous.client.get(f"{path}?from=9999-12-30&tz=UTC")
+    assert page.status_code == 200
+    api.client.force_login(host)
+    assert api.client.get("/calls/?date=9999-12-31").status_code == 200

@@ -303,3 +303,36 @@ def test_seeded_event_types(db):
     assert titles["support-discovery-call"].duration_minutes == 15
     assert titles["support-discovery-call"].shows_on_team_calendar
     assert titles["upgrade-assistance"].priority_or_implementation_only
+
+
+def test_holidays_of_the_agents_holiday_calendar_close_the_day(host, support_call):
+    from datetime import date
+
+    from switchboard.calls.models import AgentCallSettings
+    from switchboard.sla.models import Holiday, Schedule
+
+    schedule = Schedule.objects.create(name="US holidays", time_zone="America/New_York")
+    Holiday.objects.create(schedule=schedule, date=date(2026, 10, 27), name="Company day")
+    AgentCallSettings.objects.create(user=host, holiday_schedule=schedule)
+    found = availability.slots_for(
+        host,
+        support_call,
+        start=datetime(2026, 10, 27, 0, 0, tzinfo=UTC),
+        end=datetime(2026, 10, 29, 0, 0, tzinfo=UTC),
+        now=NOW,
+    )
+    assert found and all(s.date() == date(2026, 10, 28) for s in found)
+
+
+def test_team_link_with_nobody_free_is_a_conflict(ticket, support_call, host):
+    from switchboard.accounts.tests.factories import SupportGroupFactory
+
+    group = SupportGroupFactory(name="Solo")
+    host.support_groups.add(group)
+    _, token = mint(host, ticket, support_call)
+    book(token, TUESDAY_10)
+    _, url = actions.mint_booking_link(
+        actor=host, ticket=ticket, event_type=support_call, group=group, now=NOW
+    )
+    with pytest.raises(actions.Conflict, match="no longer available"):
+        book(url.rsplit("/", 1)[1], TUESDAY_10)
