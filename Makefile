@@ -44,7 +44,8 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict switchboard/sla/business_time.py switchboard/oncall/rotation.py \
 		switchboard/tickets/search_query.py switchboard/notify/conditions.py \
 		switchboard/notify/mailparse.py switchboard/notify/message_ids.py \
-		switchboard/notify/actions_rules.py switchboard/web/charts.py switchboard/web/presenters.py
+		switchboard/notify/actions_rules.py switchboard/web/charts.py switchboard/web/presenters.py \
+		switchboard/calls/slots.py switchboard/calls/suggest.py switchboard/calls/ics.py
 
 migrate: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate

@@ -55,9 +55,15 @@ def call_for_manage_token(token: str) -> Call:
 
 
 def calls_for_ticket(user: Any, ticket_id: Any) -> list[Call]:
+    """The ticket's calls for an agent who may see the ticket (NotFound otherwise)."""
     ticket = ticket_for_user(user, ticket_id)
     if not access.is_agent(user):
         raise NotFound()
+    return calls_of_ticket(ticket)
+
+
+def calls_of_ticket(ticket: Any) -> list[Call]:
+    """A ticket's calls, newest first, in one query (the caller checked access)."""
     return list(
         Call.objects.filter(ticket=ticket)
         .select_related("event_type", "agent", "second_agent")
@@ -108,7 +114,11 @@ def feed_owner(token: str) -> CallFeedToken | None:
 def event_types_for(ticket: Any = None) -> list[EventType]:
     from switchboard.calls.actions import organization_allows
 
-    types = list(EventType.objects.filter(active=True))
+    types = list(EventType.objects.filter(active=True).order_by("position", "title"))
     if ticket is None:
         return types
-    return [e for e in types if organization_allows(e, ticket)]
+    allowed = [e for e in types if not e.priority_or_implementation_only]
+    restricted = [e for e in types if e.priority_or_implementation_only]
+    if restricted and organization_allows(restricted[0], ticket):  # one check for all of them
+        allowed += restricted
+    return sorted(allowed, key=lambda e: (e.position, e.title))

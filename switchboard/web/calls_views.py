@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from switchboard.accounts.access import Action
-from switchboard.accounts.models import Role, SupportGroup, User
+from switchboard.accounts.models import SupportGroup, User
 from switchboard.calls import actions, ics, queries
 from switchboard.calls.models import (
     AgentCallSettings,
@@ -32,30 +32,33 @@ from switchboard.web.links import agent_ticket_url
 
 
 def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:
-    """The ticket page's calls section: its calls, what can be booked, who can take it."""
-    calls = queries.calls_for_ticket(user, ticket.pk)
+    """The ticket page's calls section: its calls, what can be booked, a suggestion, the org's
+    upgrade intake. `ticket` was already read through the access check; four queries (five when
+    a restricted event type needs the organization's policy), however many calls there are."""
+    calls = queries.calls_of_ticket(ticket)
     ended_without_summary = any(
         c.status == CallStatus.ENDED and c.summary_posted_at is None for c in calls
     )
     suggestion = CallSuggestion.objects.filter(ticket=ticket, dismissed_at__isnull=True).first()
+    org_intake = None
+    if ticket.organization_id:
+        org_intake = (
+            Call.objects.filter(
+                ticket__organization_id=ticket.organization_id,
+                answers__has_key="current_version",
+            )
+            .exclude(status=CallStatus.CANCELED)
+            .order_by("-start")
+            .first()
+        )
     return {
         "calls": calls,
         "event_types": queries.event_types_for(ticket),
-        "groups": list(SupportGroup.objects.order_by("name")),
-        "agents": list(
-            User.objects.filter(is_active=True, role__in=(Role.AGENT, Role.ADMIN)).order_by("name")
-        ),
         "summary_due": ended_without_summary,
         "suggestion": [effects_reason(r) for r in suggestion.reasons] if suggestion else [],
-        "org_intake": Call.objects.filter(
-            ticket__organization_id=ticket.organization_id, answers__has_key="current_version"
-        )
-        .exclude(status=CallStatus.CANCELED)
-        .order_by("-start")
-        .first()
-        if ticket.organization_id
-        else None,
+        "org_intake": org_intake,
         "now": timezone.now(),
+        "zone": getattr(user, "time_zone", "") or "UTC",
     }
 
 

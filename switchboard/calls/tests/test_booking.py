@@ -336,3 +336,29 @@ def test_team_link_with_nobody_free_is_a_conflict(ticket, support_call, host):
     )
     with pytest.raises(actions.Conflict, match="no longer available"):
         book(url.rsplit("/", 1)[1], TUESDAY_10)
+
+
+def test_the_worker_sweep_hands_busy_calendars_to_a_job(host):
+    """Due calendars become one job each (fetched outside the sweep's transaction)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from switchboard.calls.models import AgentCallSettings
+    from switchboard.core.sweeps import registered_sweeps, run_sweep
+
+    row = AgentCallSettings.objects.create(
+        user=host, calendar_url="http://127.0.0.1:9/cal.ics", busy_refresh_due_at=NOW
+    )
+    sweep = next(s for s in registered_sweeps() if s.name == "calls.busy_calendars")
+    assert run_sweep(sweep, NOW) == 1
+    job = DBTaskResult.objects.get(task_path__endswith="refresh_busy_calendar")
+    assert job.args_kwargs["args"] == [row.pk]
+    row.refresh_from_db()
+    assert row.busy_refresh_due_at > NOW
+    assert run_sweep(sweep, NOW) == 0
+    # the job itself: an unreachable calendar keeps the (empty) busy list and records why
+    from switchboard.calls.tasks import refresh_busy_calendar
+
+    outcome = refresh_busy_calendar.call(row.pk)
+    assert "URLError" in outcome or "ConnectionRefused" in outcome, outcome
+    row.refresh_from_db()
+    assert row.busy_error and row.busy == []

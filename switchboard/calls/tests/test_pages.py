@@ -163,3 +163,17 @@ def test_call_suggested_view_lists_flagged_tickets(agent_client, requester, host
     assert "Runner error" not in page
     agent_client.post(f"/tickets/{vague.pk}/calls/dismiss-suggestion")
     assert f"#{vague.pk} Help" not in agent_client.get("/calls/suggested").content.decode()
+
+
+def test_ticket_page_query_count_does_not_grow_with_calls(agent_client, host, ticket, support_call):
+    book_one(host, ticket, support_call, TUESDAY_10)
+    with CaptureQueriesContext(connection) as one:
+        agent_client.get(f"/tickets/{ticket.pk}/")
+    for i in range(1, 4):
+        call = book_one(host, ticket, support_call, TUESDAY_10 + timedelta(hours=2 * i))
+        call.answers = {"current_version": "16.11"}
+        call.save()
+    with CaptureQueriesContext(connection) as five:
+        page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert page.count('class="call"') == 4 and 'id="org-intake"' in page
+    assert len(five) == len(one)
