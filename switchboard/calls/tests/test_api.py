@@ -184,3 +184,36 @@ def test_worst_values_are_4xx_never_500(api, ticket, host):
     assert page.status_code == 200
     api.client.force_login(host)
     assert api.client.get("/calls/?date=9999-12-31").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_public_booking_over_real_http(live_server, host, ticket, support_call):
+    """The JSON booking endpoints through a real HTTP server and client: 200, 201, then 409."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from switchboard.calls import actions
+
+    _, url = actions.mint_booking_link(
+        actor=host, ticket=ticket, event_type=support_call, agent=host, now=NOW
+    )
+    base = live_server.url + urlsplit(url).path
+
+    def call(path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            base + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, slots = call("/slots?start=2026-10-27&tz=America/Chicago")
+    assert status == 200 and slots["slots"][0]["local"].endswith("-05:00")
+    body = {"start": TUESDAY_10.isoformat(), "name": "Peter", "email": "peter@initech.test"}
+    assert call("", body)[0] == 201
+    status, error = call("", body)
+    assert status == 409 and error["error"] == "LinkUsed"
