@@ -64,12 +64,7 @@ def _agent_name(user: User | None) -> str:
 
 
 def answers_text(call: Call) -> str:
-    labels = {q["key"]: q["label"] for q in call.event_type.questions or []}
-    lines = []
-    for key, value in (call.answers or {}).items():
-        shown = "yes" if value is True else "no" if value is False else str(value)
-        lines.append(f"- {labels.get(key, key)}: {shown}")
-    return "\n".join(lines)
+    return "\n".join(f"- {label}: {text}" for label, text in call.answer_rows)
 
 
 def _event(call: Call) -> ics.CallEvent:

@@ -296,6 +296,20 @@ class Call(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def answer_rows(self) -> list[tuple[str, str]]:
+        """(question label, answer as text) in the event type's question order."""
+        labels = {q["key"]: q["label"] for q in self.event_type.questions or []}
+        order = [q["key"] for q in self.event_type.questions or []]
+        keys = [k for k in order if k in (self.answers or {})]
+        keys += [k for k in (self.answers or {}) if k not in keys]
+        rows = []
+        for key in keys:
+            value = self.answers[key]
+            text = "yes" if value is True else "no" if value is False else str(value)
+            rows.append((labels.get(key, key), text))
+        return rows
+
 
 class FeedKind(models.TextChoices):
     TEAM = "team", "Support team calendar"

@@ -48,6 +48,7 @@ def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:
                 answers__has_key="current_version",
             )
             .exclude(status=CallStatus.CANCELED)
+            .select_related("event_type")
             .order_by("-start")
             .first()
         )
