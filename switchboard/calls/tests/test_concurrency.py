@@ -1,5 +1,6 @@
-"""Concurrency on PostgreSQL: real threads, each with its own connection, racing for the same
-link or the same agent's time. (SQLite serializes writers, so these run in the PostgreSQL pass.)"""
+"""Concurrency: real threads, each with its own connection, racing for the same link or the same
+agent's time. Both databases: PostgreSQL (row locks + the exclusion constraint) and SQLite (a file
+database; IMMEDIATE transactions serialize the writers). The constraint itself is PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from switchboard.calls import actions
 from switchboard.calls.models import Call, CallStatus
 from switchboard.calls.tests.conftest import NOW
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TUESDAY_10 = datetime(2026, 10, 27, 14, 0, tzinfo=UTC)
 
@@ -103,6 +104,7 @@ def test_overlapping_event_types_for_one_agent_never_both_book(
         assert a.blocked_end <= b.blocked_start, (a.start, a.end, b.start)
 
 
+@pytest.mark.postgres
 def test_the_exclusion_constraint_refuses_overlaps_the_check_missed(host, ticket, support_call):
     """Even a write that skips the availability check cannot overlap (buffers included)."""
 
