@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -291,26 +292,90 @@ def dismiss_suggestion(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("web-ticket", ticket_id=ticket.pk)
 
 
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def _hours_text(spans: list[list[str]]) -> str:
+    return ", ".join(f"{a}-{b}" for a, b in spans)
+
+
+def _parse_hours(data: Any) -> dict[str, list[list[str]]]:
+    """{"mon": "09:00-12:00, 13:00-17:00", ...} from the form → User.working_hours."""
+    hours: dict[str, list[list[str]]] = {}
+    for day, name in DAY_NAMES.items():
+        text = (data.get(f"hours_{day}") or "").strip()
+        if not text:
+            continue
+        spans = []
+        for part in text.split(","):
+            start, sep, end = part.strip().partition("-")
+            if not sep:
+                raise ValidationFailed(
+                    f"{name}: write hours like 09:00-17:00 (several separated by commas).",
+                    field="working_hours",
+                )
+            spans.append([start.strip(), end.strip()])
+        hours[day] = spans
+    return hours
+
+
 @agent_page
 def my_settings(request: HttpRequest) -> HttpResponse:
+    """The agent's own calls settings: time zone and working hours, room, busy calendar."""
+    from django.core.exceptions import ValidationError
+
+    from switchboard.accounts.actions import update_user
+
     user: User = request.user  # type: ignore[assignment]
     error = ""
     if request.method == "POST":
         try:
-            actions.save_agent_call_settings(
-                actor=user,
-                meeting_url=request.POST.get("meeting_url", ""),
-                calendar_url=request.POST.get("calendar_url", ""),
-            )
+            with transaction.atomic():
+                try:
+                    update_user(
+                        actor=user,
+                        user=user,
+                        time_zone=(request.POST.get("time_zone") or "").strip(),
+                        working_hours=_parse_hours(request.POST),
+                    )
+                except ValidationError as exc:
+                    raise ValidationFailed("; ".join(exc.messages), field="working_hours") from None
+                actions.save_agent_call_settings(
+                    actor=user,
+                    meeting_url=request.POST.get("meeting_url", ""),
+                    calendar_url=request.POST.get("calendar_url", ""),
+                )
         except SwitchboardError as exc:
             error = exc.message
         else:
             messages.success(request, "Call settings saved.")
             return redirect("calls-settings")
+        user.refresh_from_db()
     row = AgentCallSettings.objects.filter(user=user).first()
+    hours = user.working_hours or {}
     return render(
         request,
         "web/calls/settings.html",
-        {"row": row, "error": error, "working_hours": user.working_hours, "zone": user.time_zone},
+        {
+            "row": row,
+            "error": error,
+            "zone": user.time_zone,
+            "days": [
+                (
+                    day,
+                    name,
+                    request.POST.get(f"hours_{day}") if error else _hours_text(hours.get(day, [])),
+                )
+                for day, name in DAY_NAMES.items()
+            ],
+        },
         status=422 if error else 200,
     )

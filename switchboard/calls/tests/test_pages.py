@@ -133,15 +133,35 @@ def test_ticket_page_calls_panel_and_start_now(agent_client, host, ticket, suppo
     assert Call.objects.filter(immediate=True).count() == 1
 
 
-def test_call_settings_page_validates_urls(agent_client, host):
-    bad = agent_client.post("/calls/settings", {"meeting_url": "ftp://x", "calendar_url": ""})
-    assert bad.status_code == 422
-    ok = agent_client.post(
-        "/calls/settings",
-        {"meeting_url": "https://example.webex.com/meet/ada", "calendar_url": ""},
-    )
+def test_call_settings_page_sets_hours_room_and_validates(agent_client, host):
+    form = {
+        "time_zone": "Europe/Berlin",
+        "hours_mon": "09:00-12:00, 13:00-17:30",
+        "hours_fri": "10:00-14:00",
+        "meeting_url": "https://example.webex.com/meet/ada",
+        "calendar_url": "",
+    }
+    for broken, message in [
+        ({"meeting_url": "ftp://x"}, "http"),
+        ({"hours_mon": "9 to 5"}, "09:00-17:00"),
+        ({"hours_mon": "17:00-09:00"}, "must end after it starts"),
+        ({"time_zone": "Mars/Base"}, "not a known time zone"),
+    ]:
+        bad = agent_client.post("/calls/settings", {**form, **broken})
+        assert bad.status_code == 422 and message in bad.content.decode(), broken
+    host.refresh_from_db()
+    assert host.time_zone == "America/New_York"  # nothing was written
+    ok = agent_client.post("/calls/settings", form)
     assert ok.status_code == 302
+    host.refresh_from_db()
+    assert host.time_zone == "Europe/Berlin"
+    assert host.working_hours == {
+        "mon": [["09:00", "12:00"], ["13:00", "17:30"]],
+        "fri": [["10:00", "14:00"]],
+    }
     assert host.call_settings.meeting_provider == "webex"
+    page = agent_client.get("/calls/settings").content.decode()
+    assert 'value="09:00-12:00, 13:00-17:30"' in page
 
 
 def test_call_suggested_view_lists_flagged_tickets(agent_client, requester, host):
