@@ -330,24 +330,19 @@ def _parse_hours(data: Any) -> dict[str, list[list[str]]]:
 @agent_page
 def my_settings(request: HttpRequest) -> HttpResponse:
     """The agent's own calls settings: time zone and working hours, room, busy calendar."""
-    from django.core.exceptions import ValidationError
-
     from switchboard.accounts.actions import update_user
 
     user: User = request.user  # type: ignore[assignment]
     error = ""
     if request.method == "POST":
         try:
-            with transaction.atomic():
-                try:
-                    update_user(
-                        actor=user,
-                        user=user,
-                        time_zone=(request.POST.get("time_zone") or "").strip(),
-                        working_hours=_parse_hours(request.POST),
-                    )
-                except ValidationError as exc:
-                    raise ValidationFailed("; ".join(exc.messages), field="working_hours") from None
+            with transaction.atomic():  # both or neither
+                update_user(
+                    actor=user,
+                    user=user,
+                    time_zone=(request.POST.get("time_zone") or "").strip(),
+                    working_hours=_parse_hours(request.POST),
+                )
                 actions.save_agent_call_settings(
                     actor=user,
                     meeting_url=request.POST.get("meeting_url", ""),
