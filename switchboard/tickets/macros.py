@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from switchboard.accounts.models import Role, SupportGroup, User
@@ -22,10 +21,6 @@ from switchboard.tickets.models import Macro, Priority, Ticket, TicketStatus, Ti
 from switchboard.web.links import agent_ticket_url
 
 # --- placeholders --------------------------------------------------------------------------------
-
-
-def _base_url() -> str:
-    return str(getattr(settings, "SWITCHBOARD_BASE_URL", "")).rstrip("/")
 
 
 def ticket_url(ticket: Ticket) -> str:

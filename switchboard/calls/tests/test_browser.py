@@ -88,6 +88,7 @@ def test_invite_book_from_brisbane_on_us_dst_end_then_no_show(
     page.select_option("#macro-select", label="General::Invite customer call")
     page.locator("#macro-preview-content h4", has_text="General::Invite customer call").wait_for()
     assert "{{current_user.booking_link}}" in page.input_value("#reply-body")
+    assert "new single-use booking link" in page.locator("#booking-link-note").inner_text()
     page.click("#send-reply")
     page.locator(".comment.public", has_text="single-use link").wait_for()
     link = emailed_link(ticket, customer.email)
