@@ -12,8 +12,8 @@ class CallsConfig(AppConfig):
 
         # {{current_user.booking_link}} mints a real single-use link (tickets cannot import calls).
         macros.register_booking_link_minter(links.mint_for_macro)
-        # After the SLA clocks (10), the on-call rule (50), triggers (100) and time rules (110):
+        # Last, after SLA (10), on-call (50), triggers (100), time rules (110) and CSAT (120):
         # the "suggest a call" scorer reads the conversation as it stands after the change.
-        events.listen(suggest_listener.on_ticket_event, order=120)
+        events.listen(suggest_listener.on_ticket_event, order=130)
         flow.register_sweeps()
         tasks.register_sweeps()
