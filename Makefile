@@ -45,7 +45,8 @@ typecheck: $(DEV_STAMP)
 		switchboard/tickets/search_query.py switchboard/notify/conditions.py \
 		switchboard/notify/mailparse.py switchboard/notify/message_ids.py \
 		switchboard/notify/actions_rules.py switchboard/web/charts.py switchboard/web/presenters.py \
-		switchboard/crm/ids.py switchboard/crm/mapping.py
+		switchboard/crm/ids.py switchboard/crm/mapping.py \
+		switchboard/calls/slots.py switchboard/calls/suggest.py switchboard/calls/ics.py
 
 migrate: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate

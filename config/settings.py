@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "switchboard.oncall",
     "switchboard.notify",
     "switchboard.csat",
+    "switchboard.calls",
     "switchboard.crm",
     "ninja",
     "switchboard.api",
@@ -150,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "notify", "oncall"],
+        "QUEUES": ["default", "notify", "oncall", "calls"],
     }
 }
 SWITCHBOARD_SWEEP_INTERVAL = float(os.environ.get("SWITCHBOARD_SWEEP_INTERVAL", "5"))
@@ -239,6 +240,19 @@ SWITCHBOARD_IMAP_POLL_SECONDS = float(os.environ.get("SWITCHBOARD_IMAP_POLL_SECO
 # Largest inbound message accepted (bytes); bigger ones are refused by the listener.
 SWITCHBOARD_INBOUND_MAX_BYTES = int(
     os.environ.get("SWITCHBOARD_INBOUND_MAX_BYTES", str(30 * 1024 * 1024))
+)
+
+# Customer calls (docs/calls.md): generated meeting rooms, link lifetime, call flow.
+SWITCHBOARD_CALLS_JITSI_BASE_URL = os.environ.get(
+    "SWITCHBOARD_CALLS_JITSI_BASE_URL", "https://meet.jit.si"
+).rstrip("/")
+SWITCHBOARD_CALLS_WEBEX_ROOM_URL = os.environ.get("SWITCHBOARD_CALLS_WEBEX_ROOM_URL", "")
+SWITCHBOARD_CALLS_LINK_DAYS = float(os.environ.get("SWITCHBOARD_CALLS_LINK_DAYS", "14"))
+SWITCHBOARD_CALLS_SUMMARY_REMINDER_MINUTES = float(
+    os.environ.get("SWITCHBOARD_CALLS_SUMMARY_REMINDER_MINUTES", "60")
+)
+SWITCHBOARD_CALLS_BUSY_REFRESH_MINUTES = float(
+    os.environ.get("SWITCHBOARD_CALLS_BUSY_REFRESH_MINUTES", "15")
 )
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -15,4 +15,4 @@ class CrmConfig(AppConfig):
         tasks.connect()
         register_sender(DeliveryChannel.CRM, casepush.send_case)
         # Last: after SLA 10, on-call 50, triggers 100, time rules 110 and CSAT 120.
-        listen(casepush.on_ticket_event, order=130)
+        listen(casepush.on_ticket_event, order=140)

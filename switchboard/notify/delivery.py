@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.mime.text import MIMEText
 from typing import Any
 
 from django.conf import settings
@@ -246,6 +247,12 @@ def send_mail(delivery: Delivery) -> Outcome:
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")
+    if payload.get("calendar"):
+        method, ics = payload["calendar"]["method"], payload["calendar"]["ics"]
+        part = MIMEText(ics, "calendar", "utf-8")
+        part.set_param("method", method)
+        message.attach(part)
+        message.attach("invite.ics", ics, "application/ics")
     try:
         _send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:

@@ -44,6 +44,10 @@ EVENTS = (
     ("sla.warning", "SLA warning"),
     ("sla.breach", "SLA breach"),
     ("satisfaction_rating.created", "Satisfaction rating given or changed (CSAT)"),
+    ("call.booked", "Call booked"),
+    ("call.rescheduled", "Call rescheduled"),
+    ("call.canceled", "Call canceled"),
+    ("call.no_show", "Call no-show"),
     ("test", "Test event"),
 )
 EVENT_NAMES = frozenset(name for name, _ in EVENTS)
@@ -86,8 +90,12 @@ def queue_email(
     headers: dict[str, str] | None = None,
     sensitive: bool = False,
     recipient_user: User | None = None,
+    calendar: tuple[str, str] | None = None,
 ) -> Delivery | None:
     """One email to one address, sent by the worker after this transaction commits.
+
+    `calendar=(method, ics_text)` adds an iTIP part (text/calendar; method=REQUEST or CANCEL) and
+    the same file as invite.ics, so mail clients offer to add, update or remove the event.
 
     `sensitive=True` (sign-in, confirmation and password-reset links): the body is wiped from the
     delivery log once the message is delivered or dead, so the link is not kept in the database.
@@ -138,6 +146,11 @@ def queue_email(
     }
     if sensitive:
         payload["sensitive"] = True
+    if calendar is not None:
+        method, ics = calendar
+        if method not in ("REQUEST", "CANCEL", "PUBLISH") or not ics.startswith("BEGIN:VCALENDAR"):
+            raise ValidationFailed("calendar: expected (method, iCalendar text).", field="calendar")
+        payload["calendar"] = {"method": method, "ics": ics}
     return _write(
         channel=DeliveryChannel.EMAIL,
         endpoint=None,

@@ -981,9 +981,13 @@ def merge_tickets(
 
 
 @transaction.atomic
-def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
-    """Apply a macro: its field changes and its rendered comment, as one audited change."""
-    from switchboard.tickets.macros import plan_macro
+def apply_macro(
+    *, ticket: Ticket, macro: Macro, actor: User, options: dict[str, Any] | None = None
+) -> Ticket:
+    """Apply a macro: its field changes and its rendered comment, as one audited change.
+
+    `options` go to deferred placeholders (the booking link's call type)."""
+    from switchboard.tickets.macros import expand_deferred, plan_macro
 
     if not access.is_agent(actor):
         raise PermissionDenied("Only agents can apply macros.")
@@ -992,7 +996,7 @@ def apply_macro(*, ticket: Ticket, macro: Macro, actor: User) -> Ticket:
         add_comment(
             ticket=ticket,
             author=actor,
-            body=plan.comment_body,
+            body=expand_deferred(plan.comment_body, ticket=ticket, actor=actor, options=options),
             public=plan.comment_public,
             changes=plan.changes or None,
             metadata={"macro_id": macro.pk},

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from switchboard.accounts.models import Role, SupportGroup, User
@@ -24,22 +23,48 @@ from switchboard.web.links import agent_ticket_url
 # --- placeholders --------------------------------------------------------------------------------
 
 
-def _base_url() -> str:
-    return str(getattr(settings, "SWITCHBOARD_BASE_URL", "")).rstrip("/")
-
-
 def ticket_url(ticket: Ticket) -> str:
     """The human agent-workspace link (never an API .json link)."""
     return agent_ticket_url(ticket.pk)
 
 
-def booking_link(ticket: Ticket, agent: User) -> str:
-    """Where the requester books a call with `agent` about `ticket`.
+# `{{current_user.booking_link}}` mints a single-use booking link (a database write), so planning
+# and previewing a macro leave it in place and the write paths expand it when the comment is
+# actually posted (`expand_deferred`). The customer-calls app registers the minter: tickets sits
+# below calls and cannot import it.
+BOOKING_LINK = "{{current_user.booking_link}}"
+_BOOKING_LINK_RE = re.compile(r"\{\{\s*current_user\.booking_link\s*\}\}")
+_booking_link_minters: list[Callable[[Ticket, User, dict[str, Any]], str]] = []
 
-    For now the calls page of the ticket; the customer-calls issue replaces it with a real
-    single-use booking link bound to the ticket and the agent.
+
+def register_booking_link_minter(minter: Callable[[Ticket, User, dict[str, Any]], str]) -> None:
+    """`minter(ticket, agent, options)` returns a fresh single-use link's URL (calls/links.py);
+    `options` carries what the agent chose (e.g. {"call_type": "upgrade-assistance"})."""
+    if minter not in _booking_link_minters:
+        _booking_link_minters.clear()
+        _booking_link_minters.append(minter)
+
+
+def booking_link(ticket: Ticket, agent: User) -> str:
+    """Kept as the placeholder until the comment is posted (see `expand_deferred`)."""
+    return BOOKING_LINK
+
+
+def expand_deferred(
+    body: str, *, ticket: Ticket, actor: User, options: dict[str, Any] | None = None
+) -> str:
+    """Mint the booking link for a comment that is being posted, once, however often it appears.
+
+    Run inside the posting transaction: if the comment fails, the link never existed.
     """
-    return f"{_base_url()}/calls/new?ticket={ticket.pk}"
+    if not _BOOKING_LINK_RE.search(body or ""):
+        return body
+    if not _booking_link_minters:
+        raise ValidationFailed(
+            "Booking links need the customer-calls app (switchboard.calls).", field="body"
+        )
+    url = _booking_link_minters[0](ticket, actor, options or {})
+    return _BOOKING_LINK_RE.sub(lambda _: url, body)
 
 
 def _name(user: User | None) -> str:

@@ -499,3 +499,7 @@ def ticket_activity(user: Any, ticket_id: Any, since: datetime) -> TicketActivit
             if name not in names:
                 names.append(name)
     return TicketActivity(replying=replying, updated_by=names, updated_at=ticket.updated_at)
+
+
+def macro_by_title(title: str) -> Macro | None:
+    return Macro.objects.filter(title=title, active=True).first()

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from switchboard.web import auth, csat_views, views
+from switchboard.web import auth, booking, calls_views, csat_views, views
 from switchboard.web.portal import csat as portal_csat
 
 urlpatterns: list = [
@@ -36,4 +36,22 @@ urlpatterns: list = [
     path("tickets/<int:ticket_id>/csat-feedback", csat_views.log_feedback, name="web-csat-log"),
     # Public: the survey page an email links to (fixed; see web/links.py).
     path("csat/survey/<str:token>/", portal_csat.survey, name="csat-survey"),
+    # customer calls: public booking pages (the token is the credential) and agent pages
+    path("book/manage/<str:token>", booking.manage, name="book-manage"),
+    path("book/manage/<str:token>/<str:op>", booking.manage_action, name="book-manage-action"),
+    path("book/<str:token>/slots", booking.slots_json, name="book-slots"),
+    path("book/<str:token>", booking.book, name="book"),
+    path("calls/", calls_views.calendar, name="calls-calendar"),
+    path("calls/suggested", calls_views.suggested, name="calls-suggested"),
+    path("calls/settings", calls_views.my_settings, name="calls-settings"),
+    path("calls/feeds/<str:token>.ics", calls_views.feed, name="calls-feed"),
+    path("calls/feeds/<str:kind>/rotate", calls_views.rotate_feed, name="calls-feed-rotate"),
+    path("calls/<int:call_id>/<str:op>", calls_views.call_action, name="calls-action"),
+    path("tickets/<int:ticket_id>/calls/link", calls_views.mint_link, name="calls-mint-link"),
+    path("tickets/<int:ticket_id>/calls/start", calls_views.start_now, name="calls-start-now"),
+    path(
+        "tickets/<int:ticket_id>/calls/dismiss-suggestion",
+        calls_views.dismiss_suggestion,
+        name="calls-dismiss-suggestion",
+    ),
 ]

@@ -22,7 +22,7 @@ from switchboard.accounts.models import SupportGroup
 from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
 from switchboard.tickets import actions
 from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
-from switchboard.tickets.macros import plan_macro, preview_macro
+from switchboard.tickets.macros import expand_deferred, plan_macro, preview_macro
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import ticket_for_user
 from switchboard.tickets.search import MAX_RESULTS
@@ -30,7 +30,7 @@ from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
 from switchboard.tickets.ticket_views import count_views, views_for
 from switchboard.web import actions as web_actions
-from switchboard.web import charts, dashboard, queries
+from switchboard.web import calls_views, charts, dashboard, queries
 from switchboard.web.auth import agent_page
 from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
 
@@ -121,8 +121,11 @@ def _ticket_response(
     page: queries.TicketPage | None = None,
 ) -> HttpResponse:
     data = page or queries.ticket_page(request.user, ticket_id)
+    calls = calls_views.calls_panel(request.user, data.ticket)
     if reply_form is None:
         reply_form = ReplyForm(initial={"visibility": "public"})
+        if calls["summary_due"]:
+            reply_form = _summary_form(request, data.ticket) or reply_form
     return render(
         request,
         "web/ticket.html",
@@ -136,8 +139,26 @@ def _ticket_response(
             "conflict": conflict,
             "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
             "priorities": Ticket._meta.get_field("priority").choices,
+            "calls": calls,
         },
         status=status,
+    )
+
+
+POST_CALL_MACRO = "General::Post customer call"
+
+
+def _summary_form(request: HttpRequest, ticket: Ticket) -> ReplyForm | None:
+    """A call ended without a summary: the reply box opens with the post-call macro filled in."""
+    macro = queries.macro_by_title(POST_CALL_MACRO)
+    if macro is None:
+        return None
+    try:
+        plan = plan_macro(macro=macro, ticket=ticket, actor=request.user)  # type: ignore[arg-type]
+    except SwitchboardError:
+        return None
+    return ReplyForm(
+        initial={"visibility": "public", "body": plan.comment_body, "macro": str(macro.pk)}
     )
 
 
@@ -232,7 +253,12 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
     macro = queries.macro_by_id(data["macro"]) if data.get("macro") else None
     with transaction.atomic():
         if macro is not None and not body and status is None and not files:
-            actions.apply_macro(ticket=ticket, macro=macro, actor=user)  # type: ignore[arg-type]
+            actions.apply_macro(
+                ticket=ticket,
+                macro=macro,
+                actor=user,  # type: ignore[arg-type]
+                options={"call_type": request.POST.get("call_type", "")},
+            )
             return
         changes: dict[str, Any] = {}
         public = form.public
@@ -243,6 +269,13 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 body, public = plan.comment_body, plan.comment_public
         if status is not None:
             changes["status"] = status
+        # A booking-link placeholder (the invite macro's preview keeps it) becomes a real link.
+        body = expand_deferred(
+            body,
+            ticket=ticket,
+            actor=user,  # type: ignore[arg-type]
+            options={"call_type": request.POST.get("call_type", "")},
+        )
         if not body:
             if files:
                 raise ValidationFailed(

@@ -61,7 +61,7 @@ INVITE = """Hi Grace,
 I think a call is the quickest way to move ticket #{ID} ("Runner stuck in pending") forward. \
 Please pick a time that suits you with this single-use link:
 
-https://support.example.test/calls/new?ticket={ID}
+{{current_user.booking_link}}
 
 The call is 60 minutes long, and we start wrapping up at 45 minutes so that we can agree on next \
 steps together. To make the most of it, please:

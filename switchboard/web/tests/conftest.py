@@ -14,8 +14,8 @@ PASSWORD = "pw-for-tests-123"  # the factories' password
 
 
 def install_shipped_config() -> None:
-    """The shipped views, macros and SLA policies (data migrations; a transactional test's
-    flush removes them, so browser tests put them back)."""
+    """The shipped views, macros, SLA policies and call event types (data migrations; a
+    transactional test's flush removes them, so browser tests put them back)."""
     from switchboard.sla.defaults import install_defaults
 
     install_defaults(apps)
@@ -23,6 +23,10 @@ def install_shipped_config() -> None:
         "switchboard.tickets.migrations.0002_shipped_macros_and_views"
     )
     shipped.create_shipped(apps, None)
+    # the invite macro's {{current_user.booking_link}} needs the shipped call event types
+    importlib.import_module(
+        "switchboard.calls.migrations.0002_no_overlap_constraint_and_event_types"
+    ).create_event_types(apps, None)
 
 
 @pytest.fixture(autouse=True)

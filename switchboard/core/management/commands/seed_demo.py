@@ -14,6 +14,7 @@ DEMO_MODULES = [
     "switchboard.tickets.demo",
     "switchboard.sla.demo",
     "switchboard.csat.demo",  # after tickets: a few ratings on the solved ones
+    "switchboard.calls.demo",  # after tickets: books calls on demo tickets
 ]
 
 

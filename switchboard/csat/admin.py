@@ -1,0 +1,40 @@
+"""CSAT in the admin: ratings and review tasks are the customer's and the reviewer's record, so
+they are read-only here; ratings change through the rating page and the API, tasks on
+/csat/tasks/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from switchboard.csat.models import ReviewTask, SatisfactionRating
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(ReadOnlyAdmin):
+    list_display = ("id", "ticket_id", "score", "reason_code", "kind", "offered_at", "rated_at")
+    list_filter = ("score", "kind", "reason_code", "support_level", "region", "channel")
+    search_fields = ("comment", "ticket__subject", "requester__email")
+    list_select_related = ("ticket", "requester")
+    exclude = ("token_hash",)
+
+
+@admin.register(ReviewTask)
+class ReviewTaskAdmin(ReadOnlyAdmin):
+    list_display = ("id", "ticket_id", "assignee", "status", "due_at", "done_at")
+    list_filter = ("status",)
+    search_fields = ("ticket__subject", "resolution")
+    list_select_related = ("assignee",)
