@@ -16,11 +16,14 @@ from django.utils.html import format_html
 from switchboard.crm import mapping as mapping_rules
 from switchboard.crm.connector import CrmError
 from switchboard.crm.models import (
+    CaseLink,
     CrmAccount,
+    CrmContact,
     CrmSettings,
     IntegrityFinding,
     IntegrityRun,
     SyncRun,
+    SyncState,
 )
 from switchboard.crm.runner import SyncBusy, run_sync
 
@@ -162,3 +165,21 @@ class IntegrityFindingAdmin(ReadOnly):
 @admin.register(IntegrityRun)
 class IntegrityRunAdmin(ReadOnly):
     list_display = ("started_at", "trigger", "counts", "duration_ms")
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(ReadOnly):
+    list_display = ("name", "account_watermark", "next_run_at", "last_success_at", "failures")
+
+
+@admin.register(CrmContact)
+class CrmContactAdmin(ReadOnly):
+    list_display = ("email", "sf_id", "account_id", "user", "synced_at")
+    search_fields = ("email", "sf_id", "account_id")
+    list_select_related = ("user",)
+
+
+@admin.register(CaseLink)
+class CaseLinkAdmin(ReadOnly):
+    list_display = ("ticket_id", "sobject", "case_id", "pushed_at")
+    search_fields = ("case_id",)
