@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import AccountAuditEvent, Organization, OrgSharing, User
 from switchboard.accounts.tests.factories import AgentFactory, UserFactory
 from switchboard.api.tests.conftest import ApiClient, client_for
@@ -22,7 +23,11 @@ pytestmark = pytest.mark.django_db
 def make_ticket(requester, actor=None, **kw):
     kw.setdefault("subject", "Runner stuck")
     kw.setdefault("description", "Pipelines hang.")
-    return actions.create_ticket(actor=actor or requester, requester=requester, **kw)
+    if actor is None:
+        # Tags and the like are for agents to set: such tickets are opened by the system.
+        agent_only = {"tags", "ticket_type", "external_id", "ccs"} & set(kw)
+        actor = SYSTEM if agent_only else requester
+    return actions.create_ticket(actor=actor, requester=requester, **kw)
 
 
 def basic(user_or_email, secret):
