@@ -204,6 +204,11 @@ SWITCHBOARD_CSAT_TARGET = float(os.environ.get("SWITCHBOARD_CSAT_TARGET", "0.95"
 # --- On-call ------------------------------------------------------------------------------
 # Lifetime of the signed acknowledge/resolve links in notifications (seconds).
 SWITCHBOARD_ONCALL_LINK_MAX_AGE = int(os.environ.get("SWITCHBOARD_ONCALL_LINK_MAX_AGE", "86400"))
+# An incident opened by an urgent ticket is acknowledged when the ticket gets a public agent reply
+# or is solved (someone is on it: stop paging). Off: it pages until someone acknowledges it.
+SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE = env_bool(
+    "SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE", default=True
+)
 
 # --- REST API (Zendesk v2 compatible, /api/v2/) ---------------------------------------------
 # Requests per minute per user (per client address before authentication); 0 turns it off.
