@@ -246,6 +246,13 @@ AXES_HTTP_RESPONSE_CODE = 429
 # Attempts are counted in the database (shared by every process); the access log is not kept.
 AXES_DISABLE_ACCESS_LOG = True
 
+# --- Webhooks -------------------------------------------------------------------------------
+# After an endpoint's signing secret is rotated, the old one keeps signing (a second
+# webhook-signature) for this many hours, so receivers can switch without losing requests.
+SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_HOURS = float(
+    os.environ.get("SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_HOURS", "24")
+)
+
 # --- Customer portal ------------------------------------------------------------------------
 # Registration / password-reset attempts per client address per ten minutes; 0 turns it off.
 SWITCHBOARD_PORTAL_RATE_LIMIT = int(os.environ.get("SWITCHBOARD_PORTAL_RATE_LIMIT", "10"))
