@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from switchboard.accounts.access import is_agent
+from switchboard.accounts.access import is_agent, person
 from switchboard.oncall.models import Incident, IncidentStatus, Service
 from switchboard.tickets.events import EventKind, TicketEvent
 
@@ -31,7 +31,7 @@ def acknowledge_for_ticket(event: TicketEvent) -> None:
         return
     from switchboard.oncall.actions import acknowledge_incident
 
-    who = event.comment.author if event.comment is not None else event.actor
+    who = person(event.comment.author if event.comment is not None else event.actor)
     for incident in Incident.objects.filter(
         ticket_id=event.ticket.pk, origin="helpdesk", status=IncidentStatus.TRIGGERED
     ):
