@@ -238,7 +238,7 @@ AXES_COOLOFF_TIME = timedelta(
     minutes=int(os.environ.get("SWITCHBOARD_SIGNIN_LOCKOUT_MINUTES", "15"))
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "switchboard.core.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "switchboard.core.client_ip.client_ip_for_axes"
 AXES_USERNAME_CALLABLE = "switchboard.accounts.signin.username_for_throttling"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"

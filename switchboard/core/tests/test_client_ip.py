@@ -50,3 +50,14 @@ def test_client_ip_reads_the_setting(settings):
     assert client_ip(request) == "10.0.0.2"
     settings.SWITCHBOARD_TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert client_ip(request) == "198.51.100.1"
+
+
+def test_axes_gets_none_for_a_request_without_an_address():
+    """force_login and requests built in code have no REMOTE_ADDR; axes stores NULL, not junk
+    (PostgreSQL's inet column refuses "unknown")."""
+    from django.http import HttpRequest
+
+    from switchboard.core.client_ip import client_ip_for_axes
+
+    assert client_ip_for_axes(HttpRequest()) is None
+    assert client_ip_for_axes(RequestFactory().get("/", REMOTE_ADDR="203.0.113.5")) == "203.0.113.5"
