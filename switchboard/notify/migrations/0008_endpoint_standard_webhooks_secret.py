@@ -18,7 +18,7 @@ def give_secrets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notify", "0006_chat_identity"),
+        ("notify", "0007_delivery_channel_crm"),
     ]
 
     operations = [
