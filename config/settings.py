@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,8 @@ INSTALLED_APPS = [
     "ninja",
     "switchboard.api",
     "switchboard.web",
+    # Sign-in throttling (per account and per client address): see "Sign-in" below.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out sign-in into the lockout page (last, so it sees the view's outcome).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -200,12 +205,54 @@ SWITCHBOARD_CSAT_TARGET = float(os.environ.get("SWITCHBOARD_CSAT_TARGET", "0.95"
 # --- On-call ------------------------------------------------------------------------------
 # Lifetime of the signed acknowledge/resolve links in notifications (seconds).
 SWITCHBOARD_ONCALL_LINK_MAX_AGE = int(os.environ.get("SWITCHBOARD_ONCALL_LINK_MAX_AGE", "86400"))
+# An incident opened by an urgent ticket is acknowledged when the ticket gets a public agent reply
+# or is solved (someone is on it: stop paging). Off: it pages until someone acknowledges it.
+SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE = env_bool(
+    "SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE", default=True
+)
 
 # --- REST API (Zendesk v2 compatible, /api/v2/) ---------------------------------------------
 # Requests per minute per user (per client address before authentication); 0 turns it off.
 SWITCHBOARD_API_RATE_LIMIT = int(os.environ.get("SWITCHBOARD_API_RATE_LIMIT", "700"))
 # Basic email:password for agents (off: API tokens only).
 SWITCHBOARD_API_PASSWORD_AUTH = env_bool("SWITCHBOARD_API_PASSWORD_AUTH", default=False)
+
+# --- Client addresses and sign-in -----------------------------------------------------------
+# Reverse proxies in front of the app (addresses or CIDR networks, comma-separated). Rate limits
+# and sign-in throttling key on the right-most X-Forwarded-For hop that is not one of these; with
+# none configured they key on REMOTE_ADDR and X-Forwarded-For is ignored (switchboard/core/
+# client_ip.py). Set it whenever a proxy forwards to the app, or every client shares one bucket.
+SWITCHBOARD_TRUSTED_PROXIES = env_list("SWITCHBOARD_TRUSTED_PROXIES")
+
+# Sign-in throttling with django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one account
+# (from anywhere) or from one client address (for any account), further attempts are refused
+# for AXES_COOLOFF_TIME. Covers the agent/portal sign-in page, the admin's, and the API's Basic
+# email:password. A correct password does not get through a lockout; a success before it
+# resets that account's and address's count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = int(os.environ.get("SWITCHBOARD_SIGNIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("SWITCHBOARD_SIGNIN_LOCKOUT_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "switchboard.core.client_ip.client_ip_for_axes"
+AXES_USERNAME_CALLABLE = "switchboard.accounts.signin.username_for_throttling"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Attempts are counted in the database (shared by every process); the access log is not kept.
+AXES_DISABLE_ACCESS_LOG = True
+
+# --- Webhooks -------------------------------------------------------------------------------
+# After an endpoint's signing secret is rotated, the old one keeps signing (a second
+# webhook-signature) for this many hours, so receivers can switch without losing requests.
+SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_HOURS = float(
+    os.environ.get("SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_HOURS", "24")
+)
 
 # --- Customer portal ------------------------------------------------------------------------
 # Registration / password-reset attempts per client address per ten minutes; 0 turns it off.

@@ -12,9 +12,9 @@ from switchboard.api.models import JobStatus, RateBucket
 
 @admin.register(RateBucket)
 class RateBucketAdmin(admin.ModelAdmin):
-    list_display = ("key", "window", "count")
+    list_display = ("key", "window", "count", "expires_at")
     search_fields = ("key",)
-    readonly_fields = ("key", "window", "count")
+    readonly_fields = ("key", "window", "count", "expires_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

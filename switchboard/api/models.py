@@ -1,4 +1,4 @@
-"""Rate-limit buckets (one row per client key and one-minute window, shared by all processes)
+"""Rate-limit buckets (one row per client key and its current window, shared by all processes)
 and the job statuses of API requests answered Zendesk-style with a job."""
 
 from __future__ import annotations
@@ -10,11 +10,17 @@ from django.db import models
 
 
 class RateBucket(models.Model):
-    """Requests counted for `key` (a user or a client address) in the minute `window`."""
+    """Requests counted for `key` (a user, a client address, a portal form and address) in the
+    window numbered `window` (Unix time // the limit's window length)."""
 
     key = models.CharField(max_length=80, unique=True)
-    window = models.BigIntegerField(help_text="Unix time // 60 of the counted minute.")
+    window = models.BigIntegerField(help_text="Unix time // window length of the counted window.")
     count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(
+        default=0,
+        db_index=True,
+        help_text="Unix time at which the window ends; housekeeping deletes rows past it.",
+    )
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count} in window {self.window}"

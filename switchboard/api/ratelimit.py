@@ -1,8 +1,11 @@
-"""Per-client request limits in fixed one-minute windows, counted in the database.
+"""Fixed-window request counters in the database: the API's per-client limit and the portal's
+registration / password-reset limits share this one statement.
 
-One statement per request (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) increments the client's
+One statement per request (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) increments the key's
 counter atomically, so every gunicorn worker and every host sharing the database sees the same
-count. PostgreSQL and SQLite (3.35+) both run it as written.
+count. PostgreSQL and SQLite (3.35+) both run it as written. Each row records when its window
+ends (`expires_at`), so housekeeping deletes only counters whose window is over, whatever the
+window's length.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from django.conf import settings
 from django.db import connection
 
 _UPSERT = """
-INSERT INTO api_ratebucket ("key", "window", "count") VALUES (%s, %s, 1)
+INSERT INTO api_ratebucket ("key", "window", "count", "expires_at") VALUES (%s, %s, 1, %s)
 ON CONFLICT ("key") DO UPDATE SET
     "count" = CASE WHEN api_ratebucket."window" = excluded."window"
                    THEN api_ratebucket."count" + 1 ELSE 1 END,
-    "window" = excluded."window"
+    "window" = excluded."window",
+    "expires_at" = excluded."expires_at"
 RETURNING "count"
 """
 
@@ -31,24 +35,29 @@ class Allowance:
     allowed: bool
 
 
+def count(key: str, *, limit: int, window_seconds: int, now: float | None = None) -> Allowance:
+    """Count one request for `key` in the current window of `window_seconds`; `limit` <= 0 turns
+    limiting off (nothing is counted)."""
+    if limit <= 0:
+        return Allowance(limit=0, remaining=0, retry_after=0, allowed=True)
+    now = time.time() if now is None else now
+    window = int(now // window_seconds)
+    ends = (window + 1) * window_seconds
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, [key[:80], window, ends])
+        (hits,) = cursor.fetchone()
+    return Allowance(
+        limit=limit,
+        remaining=max(0, limit - hits),
+        retry_after=max(1, int(ends - now)),
+        allowed=hits <= limit,
+    )
+
+
 def limit_per_minute() -> int:
     return int(getattr(settings, "SWITCHBOARD_API_RATE_LIMIT", 700))
 
 
 def hit(key: str, *, now: float | None = None) -> Allowance:
-    """Count one request for `key` and say whether it is within the limit."""
-    limit = limit_per_minute()
-    now = time.time() if now is None else now
-    window = int(now // 60)
-    retry_after = max(1, 60 - int(now % 60))
-    if limit <= 0:  # 0 turns limiting off
-        return Allowance(limit=0, remaining=0, retry_after=0, allowed=True)
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [key[:80], window])
-        (count,) = cursor.fetchone()
-    return Allowance(
-        limit=limit,
-        remaining=max(0, limit - count),
-        retry_after=retry_after,
-        allowed=count <= limit,
-    )
+    """Count one API request for `key` against the per-minute limit."""
+    return count(key, limit=limit_per_minute(), window_seconds=60, now=now)

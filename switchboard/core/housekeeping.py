@@ -31,7 +31,7 @@ def _delete_in_batches(queryset) -> int:  # type: ignore[no-untyped-def]
 
 def prune(now: datetime | None = None) -> dict[str, int]:
     """Delete succeeded jobs older than SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS, failed ones older
-    than SWITCHBOARD_KEEP_FAILED_JOBS_DAYS, and rate-limit buckets of past minutes."""
+    than SWITCHBOARD_KEEP_FAILED_JOBS_DAYS, and rate-limit buckets whose window has ended."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
@@ -51,9 +51,10 @@ def prune(now: datetime | None = None) -> dict[str, int]:
                 status=TaskResultStatus.FAILED, finished_at__lt=now - keep_failed
             )
         ),
-        # A bucket only counts its own minute; anything older than the previous one is dead.
+        # A bucket counts its own window (a minute for the API, ten for the portal's forms):
+        # only one whose window has ended is dead.
         "rate_buckets": _delete_in_batches(
-            RateBucket.objects.filter(window__lt=int(now.timestamp()) // 60 - 1)
+            RateBucket.objects.filter(expires_at__lt=int(now.timestamp()))
         ),
     }
     counts["orphan_files"] = prune_orphan_attachment_files(now)

@@ -58,7 +58,7 @@ def validate_url(url: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValidationFailed(
             "Put no user name or password in the URL: it would be stored and logged in clear "
-            "(endpoint receivers verify the X-Switchboard-Signature header instead).",
+            "(endpoint receivers verify the webhook-signature header instead).",
             field="url",
         )
     if parts.fragment:
@@ -111,7 +111,7 @@ def create_endpoint(
     events: list[str] | None = None,
     is_active: bool = True,
 ) -> Endpoint:
-    """A new endpoint with a fresh signing secret (show `signing.endpoint_secret` to the admin)."""
+    """A new endpoint with a fresh random signing secret (show `endpoint.secret` to the admin)."""
     _require_admin(actor)
     name, url, event_list = _validate_fields(name, kind, url, events)
     if Endpoint.objects.filter(name__iexact=name).exists():
@@ -122,7 +122,7 @@ def create_endpoint(
         url=url,
         events=event_list,
         is_active=is_active,
-        secret_salt=signing.new_salt(),
+        secret=signing.new_secret(),
     )
     logger.info("endpoint %s created by %s", endpoint.pk, actor.pk)
     return endpoint
@@ -150,13 +150,26 @@ def update_endpoint(
 
 
 @transaction.atomic
-def rotate_secret(endpoint: Endpoint, *, actor: Any) -> str:
-    """A new signing secret, effective for every send from now on (pending retries included)."""
+def rotate_secret(
+    endpoint: Endpoint, *, actor: Any, overlap: timedelta | None = None, now: Any = None
+) -> str:
+    """A new signing secret, used for every send from now on (pending retries included). The old
+    one keeps signing too, as a second signature, for `overlap` (default
+    SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_HOURS), so receivers can switch without losing a request;
+    `overlap` of zero retires it at once (a leaked secret)."""
     _require_admin(actor)
-    endpoint.secret_salt = signing.new_salt()
-    endpoint.save(update_fields=["secret_salt"])
-    logger.info("endpoint %s secret rotated by %s", endpoint.pk, actor.pk)
-    return signing.endpoint_secret(endpoint)
+    now = now or timezone.now()
+    overlap = signing.rotation_overlap() if overlap is None else overlap
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if overlap > timedelta(0):
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + overlap
+    else:
+        endpoint.previous_secret, endpoint.previous_secret_expires_at = "", None
+    endpoint.secret = signing.new_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    logger.info("endpoint %s secret rotated by %s (overlap %s)", endpoint.pk, actor.pk, overlap)
+    return endpoint.secret
 
 
 @transaction.atomic

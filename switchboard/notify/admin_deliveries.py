@@ -68,7 +68,7 @@ class EndpointAdmin(admin.ModelAdmin):
             return
         created = actions_endpoints.create_endpoint(actor=request.user, **fields)
         obj.pk = created.pk
-        obj.secret_salt = created.secret_salt
+        obj.secret = created.secret
         obj.created_at = created.created_at
         self.message_user(
             request,
@@ -88,9 +88,12 @@ class EndpointAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "New signing secret for {}: <code>{}</code> — copy it now.",
+                    "New signing secret for {}: <code>{}</code> — copy it now. The old one "
+                    "also signs (a second signature) for {} hours, until your receiver uses "
+                    "the new one.",
                     endpoint.name,
                     secret,
+                    f"{signing.rotation_overlap().total_seconds() / 3600:g}",
                 ),
                 messages.WARNING,
             )

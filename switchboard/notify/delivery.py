@@ -112,9 +112,13 @@ def unsigned_headers(delivery: Delivery) -> dict[str, str]:
 
 
 def webhook_headers(delivery: Delivery, endpoint: Endpoint, body: bytes) -> dict[str, str]:
+    """Signed at send time: each attempt carries its own timestamp (a retry hours later is not
+    refused as stale) and the secrets valid at that moment."""
     return {
         **unsigned_headers(delivery),
-        signing.SIGNATURE_HEADER: signing.sign(endpoint, body),
+        **signing.signed_headers(
+            endpoint, message_id=delivery.idempotency_key, body=body, now=timezone.now()
+        ),
     }
 
 

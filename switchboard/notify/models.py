@@ -24,9 +24,13 @@ class Endpoint(models.Model):
     url = models.CharField(max_length=500, help_text="http(s) URL that receives the POST.")
     # Event names this endpoint accepts (e.g. "ticket.created", "sla.breach"); empty = all.
     events = models.JSONField(default=list, blank=True)
-    # The HMAC key is derived from SECRET_KEY and this random salt (see notify/signing.py), so a
-    # copy of the database alone does not reveal it; rotating = a new salt.
-    secret_salt = models.CharField(max_length=64, editable=False)
+    # Standard Webhooks signing secret (`whsec_` + base64 of 32 random bytes; notify/signing.py),
+    # random per endpoint, never derived from SECRET_KEY. The receiver holds the same value, so it
+    # is stored as is; the admin shows it when it is created or rotated.
+    secret = models.CharField(max_length=100, editable=False)
+    # After a rotation the old secret still signs (a second signature) until this time.
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

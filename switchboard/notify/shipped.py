@@ -164,11 +164,26 @@ def seed(apps: Any = None, environ: dict[str, str] | None = None) -> None:
     for name, variable in ENDPOINT_ENV.items():
         url = (environ.get(variable) or "").strip()
         if url and not endpoint_model.objects.filter(name=name).exists():
+            # Called from migration 0004 with that migration's model (then the signing key was
+            # a `secret_salt`; a later migration gives every endpoint a random `secret`) and
+            # from the current code.
+            fields = {f.name for f in endpoint_model._meta.get_fields()}
+            key = (
+                {"secret": _new_secret()}
+                if "secret" in fields
+                else {"secret_salt": secrets.token_hex(32)}
+            )
             endpoint_model.objects.create(
                 name=name,
                 kind="chat",
                 url=url,
                 events=ENDPOINT_EVENTS[name],
-                secret_salt=secrets.token_hex(32),
                 is_active=True,
+                **key,
             )
+
+
+def _new_secret() -> str:
+    from switchboard.notify.signing import new_secret
+
+    return new_secret()

@@ -258,11 +258,16 @@ def _locked(incident: Incident | int) -> Incident:
 
 @transaction.atomic
 def acknowledge_incident(
-    *, incident: Incident | int, user: User | None = None, now: datetime | None = None
+    *,
+    incident: Incident | int,
+    user: User | None = None,
+    now: datetime | None = None,
+    reason: str = "",
 ) -> Incident:
     """Stop escalating. With an acknowledgement timeout, re-trigger when it runs out.
 
-    Acknowledging an acknowledged or resolved incident changes nothing.
+    Acknowledging an acknowledged or resolved incident changes nothing. `reason` says in the
+    incident's log why it was acknowledged when no person clicked (e.g. the ticket got a reply).
     """
     now = now or timezone.now()
     incident = _locked(incident)
@@ -275,11 +280,12 @@ def acknowledge_incident(
     minutes = incident.policy_snapshot.get("ack_timeout_minutes")
     incident.ack_timeout_at = now + timedelta(minutes=minutes) if minutes else None
     cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
+    message = f"by {user.email if user else 'integration'}"
     log(
         incident,
         LogKind.ACKNOWLEDGE,
         now,
-        f"by {user.email if user else 'integration'}",
+        f"{message}: {reason}" if reason else message,
         user=user,
         cancelled=cancelled,
     )

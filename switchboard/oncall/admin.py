@@ -3,6 +3,9 @@ incidents with their log and notifications (read-only history)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -101,6 +104,29 @@ class NotificationInline(admin.TabularInline):
         return False
 
 
+class IncidentAddForm(forms.ModelForm):
+    """Open an incident by hand: what `trigger_incident` needs, nothing else. Only services that
+    can page (not scheduling-only, with an escalation policy) are offered."""
+
+    dedup_key = forms.CharField(
+        required=False,
+        max_length=255,
+        help_text="Optional. An open incident on the service with this key is returned instead "
+        "of a new one.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["service", "summary", "severity", "dedup_key"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(
+            scheduling_only=False, escalation_policy__isnull=False
+        ).order_by("name")
+        self.fields["summary"].widget = forms.TextInput(attrs={"size": 80})
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ["pk", "summary", "service", "status", "created_at", "next_escalation_at"]
@@ -109,6 +135,49 @@ class IncidentAdmin(admin.ModelAdmin):
     inlines = [LogInline, NotificationInline]
     readonly_fields = [f.name for f in Incident._meta.fields]
     actions = ["acknowledge", "resolve"]
+
+    # Adding goes through trigger_incident (frozen policy, first page, log entry), never a bare
+    # row: the history stays read-only, and an incident without a service or policy cannot exist.
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = IncidentAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return IncidentAddForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request: HttpRequest, obj: Incident, form: Any, change: bool) -> None:
+        if change:  # every field is read-only on an existing incident
+            return
+        incident, created = actions.trigger_incident(
+            service=form.cleaned_data["service"],
+            summary=form.cleaned_data["summary"],
+            severity=form.cleaned_data["severity"],
+            dedup_key=form.cleaned_data.get("dedup_key") or None,
+            source=f"admin: {request.user}",
+            origin="web",
+        )
+        obj.pk = incident.pk
+        obj.refresh_from_db()
+        if not created:
+            self.message_user(
+                request,
+                f"An open incident with this dedup key already exists on {incident.service}; "
+                "no new incident was opened.",
+                messages.WARNING,
+            )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
 
     @admin.action(description="Acknowledge")
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:

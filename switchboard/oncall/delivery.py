@@ -102,13 +102,16 @@ def deliver(*, notification_id: int) -> str:
         return _queue_chat(notification, payload, now)
 
 
-def cancel_queued_pages(incident_id: int) -> int:
+def cancel_queued_pages(incident_id: int, *, channel_alerts: bool = False) -> int:
     """Acknowledged or resolved: pages (email or direct chat) of this incident that the outbox
     has not started sending are cancelled (one already being sent goes out; its receiver sees a
-    stale page). Channel alerts are not pages and are left alone."""
+    stale page). Channel alerts are not pages and are left alone, unless `channel_alerts` (demo
+    data being settled: nothing of it should reach anyone)."""
     handed_off = Notification.objects.filter(
         incident_id=incident_id, status=NotificationStatus.SENT
-    ).exclude(channel=NotificationChannel.CHAT_CHANNEL)
+    )
+    if not channel_alerts:
+        handed_off = handed_off.exclude(channel=NotificationChannel.CHAT_CHANNEL)
     sources = [f"{SOURCE_PREFIX}{pk}" for pk in handed_off.values_list("pk", flat=True)]
     if not sources:
         return 0

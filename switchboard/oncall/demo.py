@@ -132,3 +132,21 @@ def seed() -> bool:
             name=name, scheduling_only=True, chat_alert=False, integration_key=None
         )
     return True
+
+
+def settle_incidents() -> bool:
+    """Resolve the incidents the demo tickets opened (urgent tickets from priority-support
+    customers page the Customer Emergency service) and cancel their queued pages and channel
+    alerts: demo history must not page anyone the moment a worker starts. False when none was
+    open."""
+    from switchboard.oncall import delivery
+    from switchboard.oncall.models import Incident, IncidentStatus
+
+    settled = False
+    for incident in Incident.objects.exclude(status=IncidentStatus.RESOLVED).filter(
+        origin="helpdesk"
+    ):
+        actions.resolve_incident(incident=incident)
+        delivery.cancel_queued_pages(incident.pk, channel_alerts=True)
+        settled = True
+    return settled

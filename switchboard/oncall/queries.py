@@ -4,7 +4,7 @@ shifts" through the pure module. Only the layers and overrides touching the aske
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Q
 
@@ -127,6 +127,41 @@ def shifts(schedule: OnCallSchedule, start: datetime, end: datetime) -> list[rot
     return rotation.final_shifts(load_schedule(schedule, start, end), start, end)
 
 
+EDGE_LOOKUP_LIMIT = timedelta(days=400)
+_GRID_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _aligned(t: datetime, step: timedelta, *, down: bool = False) -> datetime:
+    """`t` moved down (or up) to a multiple of `step` after a fixed epoch."""
+    steps, rest = divmod(t - _GRID_EPOCH, step)
+    if rest and not down:
+        steps += 1
+    return _GRID_EPOCH + steps * step
+
+
+def whole_shifts(schedule: OnCallSchedule, start: datetime, end: datetime) -> list[rotation.Shift]:
+    """The final shifts overlapping [start, end), each with its true start and end: a shift that
+    crosses an edge of the window is not cut there. (A feed's window moves with every fetch; a
+    shift cut at the window's start would change its start, and so its UID, each time, and
+    calendar clients would delete and re-add it.) Looks beyond each edge in growing steps, up to
+    EDGE_LOOKUP_LIMIT. The bounds looked at are aligned to a grid of their own size, so even a
+    stretch longer than the limit (one person always on call) gets the same start on every fetch
+    for a long while, instead of one that follows the clock."""
+    before = after = timedelta(days=2)
+    while True:
+        lo, hi = _aligned(start - before, before, down=True), _aligned(end + after, after)
+        found = shifts(schedule, lo, hi)
+        grow_before = bool(found) and found[0].start <= lo and found[0].end > start
+        grow_after = bool(found) and found[-1].end >= hi and found[-1].start < end
+        grow_before = grow_before and before < EDGE_LOOKUP_LIMIT
+        grow_after = grow_after and after < EDGE_LOOKUP_LIMIT
+        if not (grow_before or grow_after):
+            break
+        before = min(before * 4, EDGE_LOOKUP_LIMIT) if grow_before else before
+        after = min(after * 4, EDGE_LOOKUP_LIMIT) if grow_after else after
+    return [s for s in found if s.end > start and s.start < end]
+
+
 def current_shift(schedule: OnCallSchedule, t: datetime) -> rotation.Shift | None:
     """The final shift covering `t`, with its true start and end (looked for within ±8 days)."""
     span = timedelta(days=8)
@@ -156,7 +191,7 @@ def user_shifts(
     )
     out: list[tuple[OnCallSchedule, rotation.Shift]] = []
     for schedule in OnCallSchedule.objects.filter(pk__in=ids):
-        out.extend((schedule, s) for s in shifts(schedule, start, end) if s.user == uid)
+        out.extend((schedule, s) for s in whole_shifts(schedule, start, end) if s.user == uid)
     out.sort(key=lambda item: (item[1].start, item[0].name))
     return out
 

@@ -100,7 +100,7 @@ def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
     if schedule is None:
         raise Http404
     now = timezone.now()
-    shifts = queries.shifts(schedule, now - queries.FEED_PAST, now + queries.FEED_FUTURE)
+    shifts = queries.whole_shifts(schedule, now - queries.FEED_PAST, now + queries.FEED_FUTURE)
     ids = {int(s.user) for s in shifts}
     names = {str(u.pk): u.name or u.email for u in User.objects.filter(pk__in=ids)}
     body = feeds.render(schedule.name, ((schedule, s) for s in shifts), names, now)

@@ -6,6 +6,7 @@ queued follow-up work commit together or not at all.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -146,7 +147,7 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     """Lower-case tags; whitespace separates tags, as in Zendesk."""
     if isinstance(tags, str):
         tags = [tags]
-    result: list[str] = []
+    result: dict[str, None] = {}  # insertion-ordered set: linear in the number of tags
     for raw in tags:
         if not isinstance(raw, str):
             raise ValidationFailed(
@@ -160,9 +161,26 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
                     field="tags",
                     code="InvalidValue",
                 )
-            if tag not in result:
-                result.append(tag)
-    return result
+            result[tag] = None
+    return list(result)
+
+
+def max_tags_per_ticket() -> int:
+    return int(getattr(settings, "SWITCHBOARD_MAX_TAGS_PER_TICKET", 200))
+
+
+def _check_tag_count(tags: list[str], field: str = "tags") -> list[str]:
+    """A person or client may not give a ticket more than the configured number of tags (system
+    tags added by merges and follow-ups are not refused: they never come from input)."""
+    limit = max_tags_per_ticket()
+    if len(tags) > limit:
+        raise ValidationFailed(
+            f"{field}: a ticket can have at most {limit} tags; this change would give it "
+            f"{len(tags)}.",
+            field=field,
+            code="InvalidValue",
+        )
+    return tags
 
 
 def _clean_custom_fields(values: Any) -> dict[str, Any]:
@@ -189,6 +207,31 @@ def _clean_custom_fields(values: Any) -> dict[str, Any]:
     return cleaned
 
 
+# Custom integer fields hold what a 64-bit column or a JSON client can represent exactly; decimals
+# are finite and of a sane magnitude (`1e400`, `Infinity` and `NaN` are refused, not stored).
+_MAX_FIELD_INT = 2**63 - 1
+_MAX_DECIMAL_EXPONENT = 100
+
+
+def _integer_value(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
+            raise ValueError
+        value = int(text)
+    elif not isinstance(value, int):
+        raise ValueError
+    if not -_MAX_FIELD_INT <= value <= _MAX_FIELD_INT:
+        raise ValueError
+    return value
+
+
 def _clean_field_value(definition: TicketField, value: Any) -> Any:
     name = f"custom_fields.{definition.key}"
     if value is None or value == "":
@@ -200,11 +243,14 @@ def _clean_field_value(definition: TicketField, value: Any) -> Any:
                 raise ValueError
             return value
         if kind == TicketField.FieldType.INTEGER:
+            return _integer_value(value)
+        if kind == TicketField.FieldType.DECIMAL:
             if isinstance(value, bool):
                 raise ValueError
-            return int(value)
-        if kind == TicketField.FieldType.DECIMAL:
-            return str(Decimal(str(value)))
+            number = Decimal(str(value).strip())
+            if not number.is_finite() or abs(number.adjusted()) > _MAX_DECIMAL_EXPONENT:
+                raise ValueError
+            return str(number)
         if kind == TicketField.FieldType.DATE:
             return date.fromisoformat(str(value)).isoformat()
         if kind == TicketField.FieldType.DROPDOWN:
@@ -263,6 +309,53 @@ def mailing_list_addresses() -> set[str]:
     return {a.lower() for a in getattr(settings, "SWITCHBOARD_MAILING_LIST_ADDRESSES", [])}
 
 
+def _refuse_agent_only_fields(
+    *,
+    assignee: User | None,
+    group: SupportGroup | None,
+    status: str | None,
+    tags: Iterable[str],
+    ticket_type: str,
+    external_id: str,
+    ccs: Iterable[User],
+    product_line: str | None,
+    public: bool,
+    custom_fields: Any,
+) -> None:
+    """An end-user opens a ticket with what the portal's form offers (subject, the description,
+    severity, preferred region, the form's questions) and custom fields shown in the portal.
+    Anything else is refused, naming the field, rather than silently dropped."""
+    refused = [
+        name
+        for name, value in (
+            ("status", status),
+            ("assignee_id", assignee),
+            ("group_id", group),
+            ("tags", list(tags)),
+            ("type", ticket_type),
+            ("external_id", external_id),
+            ("collaborator_ids", list(ccs)),
+            ("product_line", product_line),
+        )
+        if value
+    ]
+    if not public:
+        refused.append("comment.public")
+    if refused:
+        raise PermissionDenied(
+            f"{refused[0]}: end-users cannot set {', '.join(refused)} when opening a ticket; "
+            "an agent sets them."
+        )
+    if custom_fields:
+        cleaned = _clean_custom_fields(custom_fields)
+        hidden = TicketField.objects.filter(
+            pk__in=[int(k) for k in cleaned], visible_in_portal=False
+        )
+        first = hidden.order_by("pk").first()
+        if first is not None:
+            raise PermissionDenied(f"custom_fields: end-users cannot set the field {first.key!r}.")
+
+
 def _resolve_requester(actor: Actor, requester: User | None, email: str, name: str) -> User:
     if actor is not SYSTEM and actor.role == Role.END_USER:
         # End-users open tickets for themselves only.
@@ -307,6 +400,7 @@ def create_ticket(
     created_at: datetime | None = None,
     comment_metadata: dict[str, Any] | None = None,
     external_id: str = "",
+    follow_up_of: Ticket | None = None,
     **form_fields: Any,
 ) -> Ticket:
     """Open a ticket with its first comment.
@@ -333,8 +427,19 @@ def create_ticket(
         )
     channel = _choice("channel", channel, Channel.values)
     access.require_actor(actor)
-    if not access.is_agent(actor) and (assignee or group or status):
-        raise PermissionDenied("Only agents can set status, assignee or group.")
+    if not access.is_agent(actor) and follow_up_of is None:
+        _refuse_agent_only_fields(
+            assignee=assignee,
+            group=group,
+            status=status,
+            tags=tags,
+            ticket_type=ticket_type,
+            external_id=external_id,
+            ccs=ccs,
+            product_line=product_line,
+            public=public,
+            custom_fields=custom_fields,
+        )
     requester = _resolve_requester(actor, requester, requester_email, requester_name)
     if not requester.is_active:
         raise ValidationFailed("requester: this user is deactivated.", field="requester")
@@ -402,7 +507,7 @@ def create_ticket(
         value = getattr(ticket, name)
         if value not in (None, ""):
             audit.change(name, None, value)
-    tag_list = normalize_tags(tags)
+    tag_list = _check_tag_count(normalize_tags(tags))
     if requester.role == Role.END_USER and org is None:
         tag_list.append(TAG_ENTITLEMENT_UNVERIFIED)
     _set_tags(ticket, normalize_tags(tag_list), audit)
@@ -570,11 +675,13 @@ def _apply_changes(ticket: Ticket, actor: Actor, changes: dict[str, Any], audit:
             current = ticket.tag_names()
             tags = normalize_tags(value or [])
             if name == "tags":
-                new = tags
+                new = _check_tag_count(tags)
             elif name == "add_tags":
-                new = current + [t for t in tags if t not in current]
+                have = set(current)
+                new = _check_tag_count(current + [t for t in tags if t not in have], "tags")
             else:
-                new = [t for t in current if t not in tags]
+                drop = set(tags)
+                new = [t for t in current if t not in drop]
             _set_tags(ticket, new, audit)
             continue
         if name == "custom_fields":
@@ -829,6 +936,7 @@ def create_follow_up(
         preferred_region=source.preferred_region,
         created_at=at,
         comment_metadata=metadata,
+        follow_up_of=source,
     )
     ticket.follow_up_source = source
     ticket.save(update_fields=["follow_up_source"])

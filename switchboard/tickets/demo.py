@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import Role, User
 from switchboard.core.sweeps import run_all_sweeps
 from switchboard.tickets import actions
@@ -121,7 +122,9 @@ def seed() -> bool:
             when=rng.choice(WHEN), impact=rng.choice(IMPACT), steps=rng.choice(STEPS)
         )
         ticket = actions.create_ticket(
-            actor=requester,
+            # Opened as the system: the demo gives tickets their type and tags at once, as
+            # triggers and agents would; an end-user cannot set them (tickets.actions).
+            actor=SYSTEM,
             requester=requester,
             subject=rng.choice(SUBJECTS),
             description=body,
@@ -177,7 +180,7 @@ def seed() -> bool:
     priority_customers = [c for c in customers if c.organization.support_level == "priority"]
     for minutes_ago, requester in zip((25, 15, 5), priority_customers, strict=False):
         actions.create_ticket(
-            actor=requester,
+            actor=SYSTEM,  # with type and tags, as above
             requester=requester,
             subject="Production down: all pipelines failing",
             description="Every pipeline fails with 'connection refused' to the runner manager. "

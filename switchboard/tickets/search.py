@@ -48,6 +48,7 @@ from switchboard.tickets.search_query import (
     Special,
     TextTerm,
     parse_query,
+    wildcard_regex,
 )
 
 MAX_PER_PAGE = 100
@@ -165,9 +166,10 @@ class LexemeQuery(SearchQueryCombinable, Expression):
         return "%s::tsquery", [_tsquery_literal(self.lexemes)]
 
 
-def _wildcard_regex(text: str, star: str = r"\w*") -> str:
-    """`se*er` as a regex body: `*` is `star` (in free text, a run of word characters)."""
-    return "".join(star if part == "*" else re.escape(part) for part in re.split(r"(\*)", text))
+def _wildcard_regex(text: str, star: str = r"\w", *, whole: bool = False) -> str:
+    """`se*er` as a regex body: `*` is any run of `star` (in free text, word characters).
+    Atomic (non-backtracking) on SQLite, whose REGEXP is Python's `re`; see wildcard_regex."""
+    return wildcard_regex(text, star=star, whole=whole, atomic=connection.vendor != "postgresql")
 
 
 def _word_start() -> str:
@@ -292,7 +294,7 @@ def _date_q(column: str, value: DateRange) -> Q:
 def _text_match(column: str, value: str, wildcard: bool) -> Q:
     if wildcard:
         # In a name, address or tag `*` is anything: requester:"grace*" finds "Grace Hopper".
-        return Q(**{f"{column}__iregex": "^" + _wildcard_regex(value, ".*") + "$"})
+        return Q(**{f"{column}__iregex": _wildcard_regex(value, ".", whole=True)})
     return Q(**{f"{column}__iexact": value})
 
 
@@ -320,7 +322,7 @@ def _ticket_term_q(term: FieldTerm, user: Any) -> Q:
             return Q(pk__in=[])  # end-users see no tags (tickets.projection), so find none by one
         tags = TicketTag.objects.filter(ticket_id=OuterRef("pk"))
         if term.wildcard:
-            tags = tags.filter(name__regex="^" + _wildcard_regex(str(ref), ".*") + "$")
+            tags = tags.filter(name__regex=_wildcard_regex(str(ref), ".", whole=True))
         else:
             tags = tags.filter(name=ref)
         return Q(Exists(tags))

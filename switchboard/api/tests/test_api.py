@@ -7,8 +7,10 @@ import base64
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import AccountAuditEvent, Organization, OrgSharing, User
 from switchboard.accounts.tests.factories import AgentFactory, UserFactory
 from switchboard.api.tests.conftest import ApiClient, client_for
@@ -22,7 +24,11 @@ pytestmark = pytest.mark.django_db
 def make_ticket(requester, actor=None, **kw):
     kw.setdefault("subject", "Runner stuck")
     kw.setdefault("description", "Pipelines hang.")
-    return actions.create_ticket(actor=actor or requester, requester=requester, **kw)
+    if actor is None:
+        # Tags and the like are for agents to set: such tickets are opened by the system.
+        agent_only = {"tags", "ticket_type", "external_id", "ccs"} & set(kw)
+        actor = SYSTEM if agent_only else requester
+    return actions.create_ticket(actor=actor, requester=requester, **kw)
 
 
 def basic(user_or_email, secret):
@@ -439,3 +445,29 @@ def test_openapi_schema_and_docs_page(client):
     assert {s["scheme"] for s in schemes} == {"basic", "bearer"}
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and b"openapi.json" in docs.content
+
+
+def test_anonymous_rate_limit_keys_on_the_client_behind_a_trusted_proxy(settings):
+    """Behind a configured proxy each client has its own budget (not one bucket for everyone),
+    and a client cannot pick a fresh bucket by forging X-Forwarded-For hops."""
+    settings.SWITCHBOARD_API_RATE_LIMIT = 2
+    settings.SWITCHBOARD_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    def anonymous(forwarded_for):
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for).get(
+            "/api/v2/tickets.json"
+        )
+
+    assert [anonymous("198.51.100.1").status_code for _ in range(2)] == [401, 401]
+    assert anonymous("198.51.100.1").status_code == 429
+    assert anonymous("7.7.7.7, 198.51.100.1").status_code == 429  # forged hop on the left
+    assert anonymous("198.51.100.2").status_code == 401  # another client, its own budget
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(settings):
+    settings.SWITCHBOARD_API_RATE_LIMIT = 1
+    settings.SWITCHBOARD_TRUSTED_PROXIES = []
+    first = Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="1.1.1.1")
+    second = Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="2.2.2.2")
+    assert first.get("/api/v2/tickets.json").status_code == 401
+    assert second.get("/api/v2/tickets.json").status_code == 429

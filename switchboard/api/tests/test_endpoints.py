@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
 from switchboard.tickets import actions
 from switchboard.tickets.models import Ticket, TicketAudit, TicketField, View
@@ -15,7 +16,12 @@ pytestmark = pytest.mark.django_db
 def make(requester, n=1, **kw):
     return [
         actions.create_ticket(
-            actor=requester, requester=requester, subject=f"T{i}", description="d", **kw
+            # tags are for agents to set: the arrangement opens them as the system
+            actor=SYSTEM if kw else requester,
+            requester=requester,
+            subject=f"T{i}",
+            description="d",
+            **kw,
         )
         for i in range(n)
     ]

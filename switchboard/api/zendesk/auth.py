@@ -12,6 +12,7 @@ from ninja.security import HttpBasicAuth, HttpBearer
 
 from switchboard.accounts.actions import user_for_token
 from switchboard.accounts.models import User
+from switchboard.accounts.signin import check_password
 
 
 class BadCredentials(Exception):
@@ -22,7 +23,7 @@ def _password_auth_enabled() -> bool:
     return bool(getattr(settings, "SWITCHBOARD_API_PASSWORD_AUTH", False))
 
 
-def user_for_authorization(header: str) -> User:
+def user_for_authorization(header: str, request: HttpRequest | None = None) -> User:
     """The user an Authorization header names; BadCredentials if it names nobody."""
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
@@ -47,8 +48,10 @@ def user_for_authorization(header: str) -> User:
         return user
     if not _password_auth_enabled():
         raise BadCredentials
-    user = User.objects.select_related("organization").filter(email__iexact=username).first()
-    if user is None or not user.is_active or not user.is_agent or not user.check_password(secret):
+    # Through Django's authenticate: a wrong password counts toward the sign-in lockout (per
+    # account and per client address), and a locked-out caller is refused even with the right one.
+    user = check_password(request, username, secret) if request is not None else None
+    if user is None or not user.is_agent:
         raise BadCredentials
     return user
 

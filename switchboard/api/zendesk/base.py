@@ -18,6 +18,7 @@ from switchboard.accounts.models import User
 from switchboard.api.zendesk.auth import AUTH
 from switchboard.api.zendesk.middleware import unauthorized
 from switchboard.api.zendesk.pagination import BadPagination
+from switchboard.api.zendesk.parser import StrictJSONParser, UnacceptableValue
 from switchboard.api.zendesk.render import ZENDESK_FIELD
 from switchboard.core.errors import (
     NotFound,
@@ -36,6 +37,7 @@ api = NinjaAPI(
     urls_namespace="zendesk",
     docs_url=None,
     openapi_url="/openapi.json",
+    parser=StrictJSONParser(),
 )
 
 
@@ -141,6 +143,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, UnacceptableValue):
+        return json_response({"error": "InvalidValue", "description": str(cause)}, status=400)
     if exc.status_code == 400 and isinstance(cause, ValueError):
         # ninja raises this when the body does not parse: say where it broke.
         return json_response(

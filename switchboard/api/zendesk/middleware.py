@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from switchboard.api import ratelimit
 from switchboard.api.zendesk.auth import BadCredentials, user_for_authorization
+from switchboard.core.client_ip import client_ip
 
 PREFIX = "/api/v2/"
 
@@ -42,11 +43,11 @@ class ZendeskApiMiddleware:
         bad_credentials = False
         if header:
             try:
-                request.api_user = user_for_authorization(header)  # type: ignore[attr-defined]
+                request.api_user = user_for_authorization(header, request)  # type: ignore[attr-defined]
             except BadCredentials:
                 bad_credentials = True
         user = request.api_user  # type: ignore[attr-defined]
-        key = f"user:{user.pk}" if user is not None else f"ip:{request.META.get('REMOTE_ADDR', '')}"
+        key = f"user:{user.pk}" if user is not None else f"ip:{client_ip(request)}"
         allowance = ratelimit.hit(key)
         if not allowance.allowed:
             response = json_error(
@@ -57,6 +58,15 @@ class ZendeskApiMiddleware:
                     f"exceeded; retry after {allowance.retry_after} seconds.",
                 },
                 Retry_After=str(allowance.retry_after),
+            )
+        elif bad_credentials and getattr(request, "axes_locked_out", False):
+            response = json_error(
+                429,
+                {
+                    "error": "TooManyFailedSignIns",
+                    "description": "Too many failed sign-ins for this account or from this "
+                    "address; password sign-in is paused. API tokens are not affected.",
+                },
             )
         elif bad_credentials:
             response = unauthorized()

@@ -17,6 +17,7 @@ from switchboard.api.zendesk.pagination import (
     encode_cursor,
     page_url,
     paginate,
+    parse_ids,
 )
 from switchboard.api.zendesk.render import Renderer
 from switchboard.api.zendesk.schemas import ERRORS, Loose, TicketList
@@ -218,12 +219,7 @@ def _count_many(request: HttpRequest, ids: str) -> HttpResponse:
 
     if denied := _agents_only(request, "views"):
         return denied
-    try:
-        wanted = [int(part) for part in ids.split(",") if part.strip()]
-    except ValueError:
-        raise BadPagination("ids: a comma-separated list of view ids.") from None
-    if len(wanted) > 20:
-        raise BadPagination("ids: at most 20 views at once.")
+    wanted = parse_ids(ids, what="view", limit=20)
     views = list(views_for(actor(request)).filter(pk__in=wanted))
     counts = count_views(views, actor(request))
     renderer = Renderer(request)

@@ -24,6 +24,30 @@ class BadPagination(SwitchboardError):
         super().__init__(message, code="InvalidPaginationParameter")
 
 
+_MAX_ID = 2**63 - 1
+
+
+def parse_ids(text: str, *, what: str, limit: int) -> list[int]:
+    """`ids=1,2,3` → [1, 2, 3]: decimal database ids (1 to 2^63-1), at most `limit` of them.
+
+    Counts before converting, so `ids=` with a million parts is refused without parsing them."""
+    parts = [part.strip() for part in text.split(",", limit + 1) if part.strip()]
+    if len(parts) > limit:
+        raise BadPagination(f"ids: at most {limit} {what} ids at once.")
+    wanted: list[int] = []
+    for part in parts:
+        if (
+            not (part.isascii() and part.isdigit())
+            or len(part) > 19
+            or not 1 <= int(part) <= _MAX_ID
+        ):
+            raise BadPagination(
+                f"ids: {part[:40]!r} is not a {what} id (a whole number from 1 to {_MAX_ID})."
+            )
+        wanted.append(int(part))
+    return wanted
+
+
 def page_url(request: HttpRequest, **changes: Any) -> str:
     params = request.GET.copy()
     for name, value in changes.items():

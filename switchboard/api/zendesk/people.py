@@ -78,6 +78,13 @@ def _user_changes(data: dict[str, Any]) -> dict[str, Any]:
                 f"user_fields.{name}: unknown field; use one of {', '.join(USER_FIELDS)}.",
                 field=f"user_fields.{name}",
             )
+        # Strict, as the schemas: "no" or 0 is not false.
+        expected = bool if name == "is_sold_to_contact" else str
+        if not isinstance(value, expected):
+            raise ValidationFailed(
+                f"user_fields.{name}: expected {'true or false' if expected is bool else 'text'}.",
+                field=f"user_fields.{name}",
+            )
         changes[name] = value
     return changes
 

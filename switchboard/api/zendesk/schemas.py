@@ -6,10 +6,15 @@ the schemathesis test checks that every answer matches them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
+
+# Ids are 64-bit signed database keys. Strict: `true` is not 1 (in Python a bool is an int, and a
+# lax schema once made `"requester_id": true` mean user 1), and "12" is not 12.
+MAX_ID = 2**63 - 1
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 class Loose(Schema):
@@ -66,6 +71,11 @@ class Via(Schema):
 
 class CustomFieldValue(Schema):
     id: int
+    value: Any = None
+
+
+class CustomFieldValueIn(Schema):
+    id: Id
     value: Any = None
 
 
@@ -165,8 +175,8 @@ class TicketList(Schema):
 class CommentIn(Schema):
     body: str | None = None
     html_body: str | None = None
-    public: bool = True
-    author_id: int | None = None
+    public: StrictBool = True
+    author_id: Id | None = None
 
 
 class RequesterIn(Schema):
@@ -180,22 +190,22 @@ class TicketFields(Schema):
     subject: str | None = None
     description: str | None = None
     comment: CommentIn | None = None
-    requester_id: int | None = None
+    requester_id: Id | None = None
     requester: RequesterIn | None = None
-    submitter_id: int | None = None
-    assignee_id: int | None = None
-    group_id: int | None = None
-    organization_id: int | None = None
-    collaborator_ids: list[int] | None = None
+    submitter_id: Id | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
+    organization_id: Id | None = None
+    collaborator_ids: list[Id] | None = None
     type: str | None = None
     priority: str | None = None
     status: str | None = None
     tags: list[str] | None = None
     additional_tags: list[str] | None = None
     remove_tags: list[str] | None = None
-    custom_fields: list[CustomFieldValue] | None = None
+    custom_fields: list[CustomFieldValueIn] | None = None
     external_id: str | None = None
-    via_followup_source_id: int | None = None
+    via_followup_source_id: Id | None = None
     product_line: str | None = None
     preferred_region: str | None = None
     # Zendesk's collision protection (PUT only): refuse with 409 if the ticket changed after
@@ -271,7 +281,7 @@ class UserFields(Schema):
     name: str | None = None
     email: str | None = None
     role: str | None = None
-    organization_id: int | None = None
+    organization_id: Id | None = None
     phone: str | None = None
     time_zone: str | None = None
     password: str | None = None
@@ -311,8 +321,8 @@ class OrganizationList(Schema):
 
 class OrganizationFields(Schema):
     name: str | None = None
-    shared_tickets: bool | None = None
-    shared_comments: bool | None = None
+    shared_tickets: StrictBool | None = None
+    shared_comments: StrictBool | None = None
     domain_names: list[str] | None = None
     notes: str | None = None
     details: str | None = None

@@ -15,7 +15,7 @@ from switchboard.accounts.models import Organization, SupportGroup, User
 from switchboard.api import actions as api_actions
 from switchboard.api.models import JobStatus
 from switchboard.api.zendesk.base import actor, forbidden, json_response, route
-from switchboard.api.zendesk.pagination import BadPagination, paginate
+from switchboard.api.zendesk.pagination import paginate, parse_ids
 from switchboard.api.zendesk.render import ZENDESK_FIELD, Renderer
 from switchboard.api.zendesk.schemas import (
     ERRORS,
@@ -153,9 +153,16 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _comment_body(comment: dict[str, Any] | None) -> str:
+def _comment_body(comment: dict[str, Any] | None, who: User) -> str:
     if not comment:
         return ""
+    if comment.get("author_id") not in (None, who.pk):
+        # Posting as someone else would put words in their mouth; refuse rather than ignore.
+        raise ValidationFailed(
+            "comment.author_id: a comment is posted as the authenticated user; "
+            f"leave author_id out or send {who.pk}.",
+            field="comment.author_id",
+        )
     return comment.get("body") or comment.get("html_body") or ""
 
 
@@ -172,12 +179,7 @@ def list_tickets(request: HttpRequest, params: Query[PageParams]) -> HttpRespons
 @route(router, ["GET"], "/tickets/show_many", response={200: TicketList, **ERRORS})
 def show_many(request: HttpRequest, ids: str) -> HttpResponse:
     """Up to 100 tickets by id (`ids=1,2,3`); ids the caller may not see are left out."""
-    try:
-        wanted = [int(part) for part in ids.split(",") if part.strip()]
-    except ValueError:
-        raise BadPagination("ids: a comma-separated list of ticket ids.") from None
-    if len(wanted) > 100:
-        raise BadPagination("ids: at most 100 ids.")
+    wanted = parse_ids(ids, what="ticket", limit=100)
     qs = queries.visible_tickets(actor(request)).filter(pk__in=wanted).order_by("pk")
     rows = Renderer(request).tickets(list(qs))
     return json_response({"tickets": rows, "count": len(rows)})
@@ -195,7 +197,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     who = actor(request)
     data = payload.ticket.model_dump(exclude_unset=True)
     comment = data.get("comment")
-    body = _comment_body(comment) or data.get("description") or ""
+    body = _comment_body(comment, who) or data.get("description") or ""
     public = bool(comment.get("public", True)) if comment else True
     with transaction.atomic():
         if data.get("via_followup_source_id") is not None:
@@ -295,7 +297,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> Ht
             actions.add_comment(
                 ticket=ticket,
                 author=who,
-                body=_comment_body(comment),
+                body=_comment_body(comment, who),
                 public=bool(comment.get("public", True)),
                 channel=Channel.API,
                 status=status,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from switchboard.api import ratelimit
 from switchboard.api.models import RateBucket
 from switchboard.core import housekeeping
 from switchboard.core.worker import Worker
@@ -52,15 +53,29 @@ def test_prune_keeps_recent_running_and_dead_jobs_within_their_retention(setting
     assert again["succeeded_jobs"] == again["failed_jobs"] == again["rate_buckets"] == 0
 
 
-def test_prune_drops_rate_buckets_of_past_minutes_only():
-    """The current and previous minute's buckets stay (they still count requests)."""
-    minute = int(timezone.now().timestamp()) // 60
-    RateBucket.objects.create(key="user:1", window=minute, count=3)
-    RateBucket.objects.create(key="user:2", window=minute - 1, count=3)
-    RateBucket.objects.create(key="ip:10.0.0.1", window=minute - 90, count=700)
+def test_prune_drops_rate_buckets_whose_window_has_ended_only():
+    """Live counters stay, whatever their window's length: the API's minute and the portal's ten
+    minutes (pruning "anything older than a minute" reset the portal's limits every hour)."""
+    now = timezone.now().timestamp()
+    ratelimit.count("user:1", limit=700, window_seconds=60, now=now)
+    ratelimit.count("ip:10.0.0.1", limit=700, window_seconds=60, now=now - 90 * 60)
+    # A portal counter from 8 minutes ago, in a window that is still open (started on a
+    # ten-minute boundary at most 10 minutes back).
+    window_start = (now // 600) * 600
+    for _ in range(4):
+        ratelimit.count(
+            "portal:register:203.0.113.9", limit=10, window_seconds=600, now=window_start
+        )
+    ratelimit.count("portal:register:203.0.113.8", limit=10, window_seconds=600, now=now - 1200)
 
-    assert housekeeping.prune()["rate_buckets"] == 1
-    assert set(RateBucket.objects.values_list("key", flat=True)) == {"user:1", "user:2"}
+    assert housekeeping.prune()["rate_buckets"] == 2
+    assert set(RateBucket.objects.values_list("key", flat=True)) == {
+        "user:1",
+        "portal:register:203.0.113.9",
+    }
+    # The surviving portal counter still counts: the fifth attempt is the fifth.
+    again = ratelimit.count("portal:register:203.0.113.9", limit=10, window_seconds=600, now=now)
+    assert again.remaining == 10 - 5
 
 
 def test_the_worker_prunes_on_its_first_sweep_then_hourly(settings):

@@ -116,6 +116,17 @@ def test_seed_demo_builds_the_demo_company_once():
     call_command("seed_demo")
     assert (Organization.objects.count(), User.objects.count()) == counts
 
+    # The demo's urgent tickets opened incidents; none may page anyone once a worker starts.
+    from switchboard.notify.models import Delivery, DeliveryStatus
+    from switchboard.oncall.models import Incident, IncidentStatus
+
+    assert Incident.objects.filter(origin="helpdesk").exists()
+    assert not Incident.objects.exclude(status=IncidentStatus.RESOLVED).exists()
+    assert not Incident.objects.filter(next_escalation_at__isnull=False).exists()
+    assert not Delivery.objects.filter(
+        source__startswith="oncall", status=DeliveryStatus.PENDING
+    ).exists()
+
     customers = Organization.objects.filter(is_internal=False)
     assert customers.count() == 8
     assert Organization.objects.filter(is_internal=True).count() == 1

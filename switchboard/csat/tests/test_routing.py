@@ -112,7 +112,10 @@ def test_product_team_reason_notifies_the_product_team(
     settings.SWITCHBOARD_CSAT_PRODUCT_TEAM_EMAIL = "product@switchboard.test"
     settings.SWITCHBOARD_CSAT_PRODUCT_TEAM_ENDPOINT = "Product feedback"
     Endpoint.objects.create(
-        name="Product feedback", kind="chat", url="http://127.0.0.1:9/hook", secret_salt="s"
+        name="Product feedback",
+        kind="chat",
+        url="http://127.0.0.1:9/hook",
+        secret="whsec_c2VjcmV0LXMtZm9yLXRlc3RzLTAwMDAwMDAwMDAwMA==",
     )
     now = datetime(2026, 1, 7, 12, tzinfo=UTC)
     _, token = offer_at(customer, agent, now)
@@ -134,11 +137,14 @@ def test_every_answer_goes_to_subscribed_webhooks(customer, agent):
         name="CSAT export",
         kind="webhook",
         url="http://127.0.0.1:9/csat",
-        secret_salt="s",
+        secret="whsec_c2VjcmV0LXMtZm9yLXRlc3RzLTAwMDAwMDAwMDAwMA==",
         events=["satisfaction_rating.created"],
     )
     Endpoint.objects.create(
-        name="Other", kind="webhook", url="http://127.0.0.1:9/x", secret_salt="t"
+        name="Other",
+        kind="webhook",
+        url="http://127.0.0.1:9/x",
+        secret="whsec_c2VjcmV0LXQtZm9yLXRlc3RzLTAwMDAwMDAwMDAwMA==",
     )
     now = timezone.now()
     _, token = offer_at(customer, agent, now)

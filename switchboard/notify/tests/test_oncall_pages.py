@@ -151,7 +151,7 @@ def test_chat_alert_is_an_outbox_delivery_retried_when_the_receiver_fails_once(
     assert second.headers["idempotency-key"] == delivery.idempotency_key
     assert second.headers["x-switchboard-delivery"] == str(delivery.pk)
     assert second.headers["x-switchboard-event"] == "oncall.channel_alert"
-    assert signing.SIGNATURE_HEADER.lower() not in second.headers  # raw URL: unsigned
+    assert signing.SIGNATURE_HEADER not in second.headers  # raw URL: unsigned
     assert http_receiver.accepted_keys() == {delivery.idempotency_key: 1}
     assert (
         incident.log.get(kind=LogKind.NOTIFIED, data__notification=alert.pk).data["delivery"]

@@ -13,7 +13,7 @@ from switchboard.core.worker import run_pending_jobs
 from switchboard.notify import shipped
 from switchboard.notify.models import Endpoint
 from switchboard.notify.rule_models import TimeRule, Trigger
-from switchboard.notify.signing import new_salt
+from switchboard.notify.signing import new_secret
 from switchboard.tickets import actions
 
 # The inline worker closes stale connections, so these tests need real transactions; the
@@ -37,7 +37,7 @@ TUESDAY = datetime(2025, 6, 3, 12, 0, tzinfo=UTC)
 
 def endpoint(name, url, events=()):
     return Endpoint.objects.create(
-        name=name, kind="chat", url=url, events=list(events), secret_salt=new_salt()
+        name=name, kind="chat", url=url, events=list(events), secret=new_secret()
     )
 
 

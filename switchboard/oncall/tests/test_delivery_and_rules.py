@@ -14,6 +14,7 @@ from switchboard.oncall.models import (
     ContactMethod,
     EscalationPolicy,
     Incident,
+    IncidentStatus,
     NotificationStatus,
     OnCallSchedule,
     Service,
@@ -93,6 +94,69 @@ def test_urgent_ticket_from_priority_org_pages_customer_emergency(
         f"ticket-{urgent.pk}",
         f"ticket-{normal.pk}",
     }
+
+
+def _urgent_ticket(emergency, priority_org, user_factory):
+    from switchboard.tickets import actions as tickets
+
+    service, _ = emergency
+    service.pages_for_urgent_priority_tickets = True
+    service.save()
+    customer = user_factory(organization=priority_org)
+    ticket = tickets.create_ticket(
+        actor=customer,
+        requester=customer,
+        subject="down",
+        description="all down",
+        priority="urgent",
+    )
+    return ticket, customer, Incident.objects.get(ticket_id=ticket.pk)
+
+
+@pytest.mark.django_db
+def test_a_public_agent_reply_acknowledges_the_ticket_incident(
+    emergency, priority_org, user_factory, agent
+):
+    """Someone is on it: the incident stops paging, and its log says why. A customer's reply or
+    an internal note does not count."""
+    from switchboard.tickets import actions as tickets
+
+    ticket, customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
+    tickets.add_comment(ticket=ticket, author=customer, body="still down")
+    tickets.add_comment(ticket=ticket, author=agent, body="looking", public=False)
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.TRIGGERED
+
+    tickets.add_comment(ticket=ticket, author=agent, body="We are on it.")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ACKNOWLEDGED
+    assert incident.acknowledged_by == agent and incident.next_escalation_at is None
+    entry = incident.log.get(kind="acknowledge")
+    assert f"ticket #{ticket.pk} got a public reply from an agent" in entry.message
+
+
+@pytest.mark.django_db
+def test_solving_the_ticket_acknowledges_its_incident(emergency, priority_org, user_factory, agent):
+    from switchboard.tickets import actions as tickets
+
+    ticket, _customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
+    tickets.update_ticket(ticket=ticket, actor=agent, status="solved")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ACKNOWLEDGED
+    assert f"ticket #{ticket.pk} was solved" in incident.log.get(kind="acknowledge").message
+
+
+@pytest.mark.django_db
+def test_ticket_response_acknowledgement_can_be_turned_off(
+    emergency, priority_org, user_factory, agent, settings
+):
+    from switchboard.tickets import actions as tickets
+
+    settings.SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE = False
+    ticket, _customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
+    tickets.add_comment(ticket=ticket, author=agent, body="We are on it.")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.TRIGGERED
 
 
 @pytest.mark.django_db

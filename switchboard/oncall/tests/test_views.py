@@ -72,10 +72,11 @@ def test_schedule_feed_has_one_event_per_final_shift_with_stable_uids(weekly, cl
     cal = Calendar.from_ical(first.content)
     events = cal.walk("VEVENT")
     starts = [e.decoded("dtstart") for e in events]
-    # Window [Feb 17 12:00, Aug 31 12:00): clipped first shift, then weekly Monday 07:00 hand-offs.
-    assert starts[0] == NOW - timedelta(days=15)
+    # Window [Feb 17 12:00, Aug 31 12:00): the shifts crossing its edges keep their real start
+    # (Monday Feb 16 07:00) and end (Monday Sep 7 07:00); weekly Monday 07:00 hand-offs between.
+    assert starts[0] == datetime(2026, 2, 16, 7, tzinfo=UTC)
     assert starts[1] == datetime(2026, 2, 23, 7, tzinfo=UTC)
-    assert events[-1].decoded("dtend") == NOW + timedelta(days=180)
+    assert events[-1].decoded("dtend") == datetime(2026, 9, 7, 7, tzinfo=UTC)
     assert len(events) == 29
     assert str(events[1]["summary"]) == "On call: Bob (Weekly)"  # week 7 of the rotation
     assert str(events[2]["summary"]) == "On call: Ann (Weekly)"
@@ -86,6 +87,28 @@ def test_schedule_feed_has_one_event_per_final_shift_with_stable_uids(weekly, cl
     new_token = actions.rotate_schedule_feed_token(schedule=schedule)
     assert client.get(f"/oncall/calendar/schedule/{token}.ics").status_code == 404
     assert client.get(f"/oncall/calendar/schedule/{new_token}.ics").status_code == 200
+
+
+def test_a_shift_crossing_the_window_start_keeps_its_uid_and_start_between_fetches(weekly, client):
+    """The feed's window moves with the clock; the shift that crosses its start must not (a
+    calendar client would delete and re-add an event whose UID changed)."""
+    schedule, _ann, _bob = weekly
+    token = actions.rotate_schedule_feed_token(schedule=schedule)
+
+    def first_event(at):
+        with time_machine.travel(at, tick=False):
+            body = client.get(f"/oncall/calendar/schedule/{token}.ics").content
+        event = Calendar.from_ical(body).walk("VEVENT")[0]
+        return str(event["uid"]), event.decoded("dtstart"), event.decoded("dtend")
+
+    # Both fetches' windows start inside the shift of Mon Feb 16 07:00 - Mon Feb 23 07:00.
+    morning = first_event(NOW)
+    evening = first_event(NOW + timedelta(hours=9))
+    assert morning == evening
+    assert morning[1:] == (
+        datetime(2026, 2, 16, 7, tzinfo=UTC),
+        datetime(2026, 2, 23, 7, tzinfo=UTC),
+    )
 
 
 def test_user_feed_lists_only_that_users_shifts_across_schedules(weekly, person, client):
@@ -105,11 +128,15 @@ def test_user_feed_lists_only_that_users_shifts_across_schedules(weekly, person,
     summaries = {str(e["summary"]) for e in events}
     assert summaries == {"On call: Ann (Weekly)", "On call: Ann (Other)"}
     other_events = [e for e in events if "Other" in str(e["summary"])]
-    # Ann is always on "Other" except Bob's two-hour override: two events around it.
-    assert [(e.decoded("dtstart"), e.decoded("dtend")) for e in other_events] == [
-        (NOW - timedelta(days=15), NOW),
-        (NOW + timedelta(hours=2), NOW + timedelta(days=180)),
+    # Ann is always on "Other" except Bob's two-hour override: two events around it, with their
+    # real edges (the schedule began Jan 5 07:00; the stretch after the override never ends, so it
+    # ends where the lookup stops, beyond the window).
+    (first_start, first_end), (second_start, second_end) = [
+        (e.decoded("dtstart"), e.decoded("dtend")) for e in other_events
     ]
+    assert (first_start, first_end) == (datetime(2026, 1, 5, 7, tzinfo=UTC), NOW)
+    assert second_start == NOW + timedelta(hours=2)
+    assert second_end >= NOW + timedelta(days=180)
     assert client.get("/oncall/calendar/user/wrong.ics").status_code == 404
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import (
     AdminFactory,
     AgentFactory,
@@ -40,7 +41,7 @@ def grace(db):
 @pytest.fixture
 def ticket(grace):
     return create_ticket(
-        actor=grace,
+        actor=SYSTEM,  # tags are for agents to set: the arrangement opens it as the system
         requester=grace,
         subject="Runner stuck in pending",
         description="Our CI runner has been stuck since the upgrade.",

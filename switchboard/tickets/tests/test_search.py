@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import (
     AgentFactory,
     OrganizationDomainFactory,
@@ -113,7 +114,7 @@ class World:
 
     def ticket(self, label, requester, subject, description, tags, comments=(), **fields):
         ticket = create_ticket(
-            actor=requester,
+            actor=SYSTEM,  # tags are for agents to set: the arrangement opens it as the system
             requester=requester,
             subject=subject,
             description=description,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import (
     AgentFactory,
     OrganizationFactory,
@@ -76,7 +77,7 @@ class World:
         self.ids: dict[str, int] = {}
         for label, (requester, status, priority, assignee, created, updated, extra) in spec.items():
             ticket = create_ticket(
-                actor=requester,
+                actor=SYSTEM,  # tags are for agents to set: the arrangement opens it as the system
                 requester=requester,
                 subject=f"Ticket {label}",
                 description=f"About {label}",

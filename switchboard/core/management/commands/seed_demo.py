@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand
 
 from switchboard.core.seeding import seeding
 
-# Each module has `seed() -> bool` (False when its data is already there). Order matters.
+# Each entry is a module with `seed() -> bool` (False when its data is already there), or
+# "module:function" for another such function. Order matters.
 DEMO_MODULES = [
     "switchboard.accounts.demo",
     "switchboard.oncall.demo",  # before tickets: urgent priority-support tickets page its services
@@ -15,6 +16,8 @@ DEMO_MODULES = [
     "switchboard.sla.demo",
     "switchboard.csat.demo",  # after tickets: a few ratings on the solved ones
     "switchboard.calls.demo",  # after tickets: books calls on demo tickets
+    # last: the incidents the demo tickets opened are history, resolved, their pages cancelled
+    "switchboard.oncall.demo:settle_incidents",
 ]
 
 
@@ -23,6 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         for path in DEMO_MODULES:
+            module, _, function = path.partition(":")
             with seeding():  # demo history: nobody is notified of it
-                created = import_module(path).seed()
+                created = getattr(import_module(module), function or "seed")()
             self.stdout.write(f"{path}: {'created' if created else 'already present'}")

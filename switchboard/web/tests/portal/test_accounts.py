@@ -38,6 +38,12 @@ def link_in(message) -> str:
 # --- registration --------------------------------------------------------------------------------
 
 
+def signs_in(email: str, password: str) -> bool:
+    """Through the sign-in page, as a person would (the throttled path, with a request)."""
+    response = Client().post("/login/", {"username": email, "password": password})
+    return response.status_code == 302
+
+
 def test_registration_associates_by_domain_and_says_so(client, org):
     """A new address at an org's domain joins the org; the page names the org's support level;
     the account works once the emailed link is followed."""
@@ -49,14 +55,14 @@ def test_registration_associates_by_domain_and_says_so(client, org):
     assert user.organization == org and not user.is_active
     assert AccountAuditEvent.objects.filter(user=user, field="organization_id").exists()
     # not usable before the address is confirmed
-    assert not Client().login(email="dana@acme.test", password=GOOD_PASSWORD)
+    assert not signs_in("dana@acme.test", GOOD_PASSWORD)
     assert len(sent_mail()) == 1
     confirm = client.get(link_in(sent_mail()[0]))
     assert confirm.status_code == 302 and confirm["Location"] == "/portal/"
     user.refresh_from_db()
     assert user.is_active
     assert client.get("/portal/").status_code == 200  # signed in by the link
-    assert Client().login(email="dana@acme.test", password=GOOD_PASSWORD)
+    assert signs_in("dana@acme.test", GOOD_PASSWORD)
 
 
 def test_registration_without_a_matching_domain_is_unverified(client, org):
@@ -117,6 +123,20 @@ def test_registration_is_rate_limited_per_address(client, org, settings):
     assert third.status_code == 429
     assert "Too many attempts" in third.content.decode()
     assert not User.objects.filter(email="a3@acme.test").exists()
+
+
+def test_registration_limit_keys_on_the_client_behind_a_trusted_proxy(org, settings):
+    """Behind the configured proxy each client address has its own limit (before, every client
+    shared the proxy's), and forged hops on the left do not give a fresh one."""
+    settings.SWITCHBOARD_PORTAL_RATE_LIMIT = 1
+    settings.SWITCHBOARD_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    def via_proxy(forwarded_for):
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    assert register(via_proxy("198.51.100.1"), "b1@acme.test").status_code == 200
+    assert register(via_proxy("6.6.6.6, 198.51.100.1"), "b2@acme.test").status_code == 429
+    assert register(via_proxy("198.51.100.2"), "b3@acme.test").status_code == 200
 
 
 def test_registration_needs_csrf(org):
