@@ -18,6 +18,7 @@ from switchboard.calls.tests.conftest import NOW
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.sweeps import registered_sweeps, run_sweep
 from switchboard.notify.models import Delivery, Endpoint
+from switchboard.notify.signing import new_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -188,14 +189,14 @@ def test_agents_own_room_is_used(host, ticket, support_call):
 
 def test_call_events_go_to_webhooks_and_chat(call, host, ticket):
     webhook = Endpoint.objects.create(
-        name="crm", kind="webhook", url="http://127.0.0.1:9/hook", events=[], secret_salt="s"
+        name="crm", kind="webhook", url="http://127.0.0.1:9/hook", events=[], secret=new_secret()
     )
     chat = Endpoint.objects.create(
         name="support-chat",
         kind="chat",
         url="http://127.0.0.1:9/chat",
         events=["call.canceled"],
-        secret_salt="t",
+        secret=new_secret(),
     )
     actions.reschedule_call(call=call, start=TUESDAY_10 + timedelta(hours=2), actor=host, now=NOW)
     actions.cancel_call(call=call, actor=host, now=NOW)

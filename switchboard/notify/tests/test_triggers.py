@@ -248,8 +248,11 @@ def test_email_ccs_mails_each_cc_what_they_may_see(customer):
         events=["ticket.commented"],
         actions=[{"type": "email_ccs", "template": "rules/requester_reply"}],
     )
-    ticket = new_ticket(customer, ccs=[cc, gone])
     agent = AgentFactory()
+    # End-users cannot set CCs when opening a ticket (#11): an agent opens it for the customer.
+    ticket = actions.create_ticket(
+        actor=agent, requester=customer, subject="Help", description="Broken", ccs=[cc, gone]
+    )
     actions.add_comment(
         ticket=ticket, author=agent, body="private: cc is a competitor", public=False
     )

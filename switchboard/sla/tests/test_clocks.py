@@ -432,7 +432,10 @@ def test_query_counts_are_bounded(travel, customer, support_agent, django_assert
     # live feed; about 15 queries with the outbox's).
     with django_assert_max_num_queries(40):
         ticket = open_ticket(requester, priority="high")
-    with django_assert_max_num_queries(40):
+    # 45 for an agent's public reply: the calls listener (order 130) marks an ended call's
+    # summary as written and re-scores "suggest a call" in the transaction (4 queries). Moving
+    # listeners like it to the worker is #12's lean write path.
+    with django_assert_max_num_queries(45):
         actions.add_comment(ticket=ticket, author=support_agent, body="Hello", public=True)
     with django_assert_max_num_queries(30):
         actions.add_comment(ticket=ticket, author=requester, body="Thanks", public=True)
