@@ -156,6 +156,12 @@ class SatisfactionRating(models.Model):
                 condition=models.Q(rated_at__isnull=False),
             ),
             models.Index(fields=["organization", "counted_at"], name="csat_org_counted_idx"),
+            # The report's 50 latest comments: read backwards, stops after 50 in the window.
+            models.Index(
+                fields=["rated_at", "id"],
+                name="csat_comment_idx",
+                condition=models.Q(score__in=["good", "bad"]) & ~models.Q(comment=""),
+            ),
             models.Index(fields=["score", "id"], name="csat_score_idx"),
         ]
 
