@@ -18,7 +18,7 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
-from switchboard.csat import export
+from switchboard.csat import export, summary
 from switchboard.csat import settings as csat_settings
 from switchboard.csat.models import (
     RATED,
@@ -118,6 +118,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
 
     if rating.due_at is None or rating.score != Score.UNOFFERED:
         return "not due"
+    before = summary.snapshot(rating)
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("organization", "requester__organization")
@@ -146,6 +147,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     if reason:
         rating.excluded_reason = reason
         rating.save(update_fields=["due_at", "excluded_reason", "counted_at", "updated_at"])
+        summary.changed(before, summary.snapshot(rating))
         return reason
     token = new_token()
     org = ticket.organization
@@ -160,6 +162,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     rating.channel = ticket.channel
     rating.sla_breached = _sla_breached(ticket.pk)
     rating.save()
+    summary.changed(before, summary.snapshot(rating))
     context = {
         "name": requester.name or requester.email,
         "ticket": {"id": ticket.pk, "subject": ticket.subject, "url": portal_ticket_url(ticket.pk)},
@@ -222,6 +225,7 @@ def _record(
     changed = (rating.score, rating.reason_code, rating.comment) != (score, reason, comment)
     if not changed:
         return rating
+    before = summary.snapshot(rating)
     rating.score = score
     rating.reason_code = reason
     rating.comment = comment
@@ -229,6 +233,7 @@ def _record(
     rating.rated_at = now
     rating.updated_at = now
     rating.save()
+    summary.changed(before, summary.snapshot(rating))
     version = int(now.timestamp() * 1000)
     if score == Score.BAD:
         _route_bad(rating, now, version)
@@ -452,6 +457,7 @@ def rate_as_requester(
             counted_at=now,
             **_attribution(ticket),
         )
+        summary.changed(None, summary.snapshot(feedback))
     return _record(feedback, score=s, reason=r, comment=c, source=source, now=now)
 
 
@@ -519,6 +525,7 @@ def log_feedback(
         counted_at=now,
         **_attribution(ticket),
     )
+    summary.changed(None, summary.snapshot(rating))
     return _record(rating, score=s, reason=r, comment=c, source=Source.CSM, now=now)
 
 

@@ -1,6 +1,6 @@
 """CSAT in the admin: ratings and review tasks are the customer's and the reviewer's record, so
 they are read-only here; ratings change through the rating page and the API, tasks on
-/csat/tasks/."""
+/csat/tasks/. The weekly summary is derived (rebuild it with `manage.py csat_rebuild_summary`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from switchboard.csat.models import ReviewTask, SatisfactionRating
+from switchboard.csat.models import ReviewTask, SatisfactionRating, WeeklySummary
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,3 +38,11 @@ class ReviewTaskAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("ticket__subject", "resolution")
     list_select_related = ("assignee",)
+
+
+@admin.register(WeeklySummary)
+class WeeklySummaryAdmin(ReadOnlyAdmin):
+    list_display = ("week", "dimension", "item", "ratings", "eligible", "offered", "good", "bad")
+    list_filter = ("dimension",)
+    search_fields = ("item",)
+    ordering = ("-week", "dimension", "item")

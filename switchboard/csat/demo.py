@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from switchboard.csat import summary
 from switchboard.csat.actions import reviewer_at
 from switchboard.csat.models import (
     Kind,
@@ -84,6 +85,7 @@ def seed() -> bool:
             created_at=ticket.solved_at,
             updated_at=rated_at or offered_at,
         )
+        summary.changed(None, summary.snapshot(rating))
         TicketTag.objects.get_or_create(ticket=ticket, name="csat_survey_sent")
         if score == Score.BAD and rated_at is not None:
             reviewer, schedule_name = reviewer_at(rated_at)

@@ -156,6 +156,12 @@ class SatisfactionRating(models.Model):
                 condition=models.Q(rated_at__isnull=False),
             ),
             models.Index(fields=["organization", "counted_at"], name="csat_org_counted_idx"),
+            # The report's 50 latest comments: read backwards, stops after 50 in the window.
+            models.Index(
+                fields=["rated_at", "id"],
+                name="csat_comment_idx",
+                condition=models.Q(score__in=["good", "bad"]) & ~models.Q(comment=""),
+            ),
             models.Index(fields=["score", "id"], name="csat_score_idx"),
         ]
 
@@ -207,3 +213,28 @@ class ReviewTask(models.Model):
 
     def __str__(self) -> str:
         return f"Review bad rating on #{self.ticket_id}"
+
+
+class WeeklySummary(models.Model):
+    """The /csat/ report's pre-aggregated counts per week (Monday, UTC) × dimension × item;
+    maintained by `csat.summary` with every rating write (see that module)."""
+
+    week = models.DateField()
+    dimension = models.CharField(max_length=16)
+    item = models.CharField(max_length=64, blank=True)
+    ratings = models.IntegerField(default=0)  # counted rating rows
+    eligible = models.IntegerField(default=0)
+    offered = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    good = models.IntegerField(default=0)
+    bad = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "dimension", "item"], name="csat_summary_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.dimension}={self.item or '—'}: {self.ratings}"

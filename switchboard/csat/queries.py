@@ -15,13 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncWeek
 
 from switchboard.accounts import access
 from switchboard.accounts.models import Organization, SupportGroup, User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
-from switchboard.csat import kpi
+from switchboard.csat import kpi, summary
 from switchboard.csat.models import (
     RATED,
     REASON_AUDIENCE,
@@ -32,6 +32,7 @@ from switchboard.csat.models import (
     SatisfactionRating,
     Score,
     TaskStatus,
+    WeeklySummary,
 )
 
 # --- who may see -------------------------------------------------------------------------------
@@ -240,6 +241,72 @@ def _grouped_portable(qs: QuerySet[SatisfactionRating]) -> dict[str, list[tuple[
     return out
 
 
+def _merge(
+    *parts: dict[str, list[tuple[Any, kpi.Tally]]],
+) -> dict[str, list[tuple[Any, kpi.Tally]]]:
+    """Add up breakdowns computed over disjoint parts of the window, key by key."""
+    summed: dict[str, dict[Any, kpi.Tally]] = {}
+    for part in parts:
+        for name, pairs in part.items():
+            into = summed.setdefault(name, {})
+            for key, tally in pairs:
+                if name == "week" and key is not None:
+                    key = key.replace(tzinfo=UTC) if key.tzinfo is None else key.astimezone(UTC)
+                into[key] = into.get(key, kpi.Tally()) + tally
+    return {name: list(pairs.items()) for name, pairs in summed.items()}
+
+
+def _full_weeks(window: Window) -> tuple[datetime, datetime] | None:
+    """The whole weeks (Monday 00:00 UTC to Monday) inside the window, if any."""
+    first = window.start + timedelta(days=(7 - window.start.weekday()) % 7)
+    last = window.end - timedelta(days=window.end.weekday())
+    return (first, last) if first < last else None
+
+
+def _from_summary(
+    start: datetime, end: datetime
+) -> tuple[dict[str, list[tuple[Any, kpi.Tally]]], dict[int, int]]:
+    """Every breakdown and the bad-reason counts for whole weeks, from the weekly summary (one
+    query over ~weeks × (agents + groups + organizations + ...) rows, summed per item in SQL)."""
+    by_week = Case(When(dimension="total", then=F("week")), default=None)
+    rows = (
+        WeeklySummary.objects.filter(week__gte=start.date(), week__lt=end.date(), ratings__gt=0)
+        .annotate(wk=by_week)
+        .values("wk", "dimension", "item")
+        .annotate(
+            n=Sum("ratings"),
+            e=Sum("eligible"),
+            o=Sum("offered"),
+            r=Sum("responded"),
+            g=Sum("good"),
+            b=Sum("bad"),
+        )
+        .order_by()
+    )
+    out: dict[str, list[tuple[Any, kpi.Tally]]] = {name: [] for name, _ in _GROUPING_COLUMNS}
+    out["total"] = []
+    reasons: dict[int, int] = {}
+    for row in rows:
+        if not row["n"]:
+            continue
+        tally = kpi.Tally(row["e"], row["o"], row["r"], row["g"], row["b"])
+        dimension = row["dimension"]
+        if dimension == "total":
+            wk = row["wk"]
+            out["week"].append((datetime(wk.year, wk.month, wk.day, tzinfo=UTC), tally))
+        elif dimension == "reason":
+            if tally.bad:
+                reasons[summary.decode("reason", row["item"])] = tally.bad
+        else:
+            out[dimension].append((summary.decode(dimension, row["item"]), tally))
+    total = kpi.Tally()
+    for _, tally in out["week"]:
+        total = total + tally
+    if out["week"]:
+        out["total"].append((None, total))
+    return out, reasons
+
+
 def _rows(dimension: str, pairs: list[tuple[Any, kpi.Tally]]) -> list[Row]:
     if dimension == "week":
         rows = []
@@ -271,18 +338,35 @@ def report(
     comments: int = 50,
 ) -> Report:
     """The CSAT report for `user` in a fixed number of queries, whatever the number of ratings:
-    the breakdowns (one GROUPING SETS scan on PostgreSQL), the reasons, the comments, labels."""
-    qs = _base(report_scope(user, organization_id), window)
+    the breakdowns, the reasons, the comments, labels.
+
+    Over every organization, the window's whole weeks come from the weekly summary and only the
+    partial weeks at either end are counted from the ratings (one GROUPING SETS scan on
+    PostgreSQL); one organization's report (CSM/TAM, or filtered) is counted from its ratings."""
+    scope = report_scope(user, organization_id)
+    qs = _base(scope, window)
     on_postgres = connection.vendor == "postgresql"
-    grouped = _grouped_postgres(qs) if on_postgres else _grouped_portable(qs)
-    total = grouped["total"][0][1] if grouped["total"] else kpi.Tally()
+    weeks = _full_weeks(window) if scope == Q() else None
+    if weeks is not None:
+        edges = qs.filter(Q(counted_at__lt=weeks[0]) | Q(counted_at__gte=weeks[1]))
+        whole, reason_counts = _from_summary(*weeks)
+    else:
+        edges, whole, reason_counts = qs, {}, {}
+    grouped = _merge(whole, _grouped_postgres(edges) if on_postgres else _grouped_portable(edges))
+    for name, _ in _GROUPING_COLUMNS:
+        grouped.setdefault(name, [])
+    total = kpi.Tally()
+    for _, tally in grouped.get("total", []):
+        total = total + tally
     out = Report(window=window, target=target, total=total)
     out.by["total"] = [Row(None, "All", total)]
     for name, _ in DIMENSIONS:
         out.by[name] = _rows(name, grouped[name])
-    counts = dict(
-        qs.filter(score=Score.BAD).values_list("reason_code").annotate(n=Count("pk")).order_by()
-    )
+    counts = reason_counts
+    for code, n in (
+        edges.filter(score=Score.BAD).values_list("reason_code").annotate(n=Count("pk")).order_by()
+    ):
+        counts[code] = counts.get(code, 0) + n
     out.reasons = [
         (Reason(code).label, ReasonAudience(REASON_AUDIENCE[Reason(code)]).label, counts[code])
         for code in sorted(counts, key=lambda c: -counts[c])
