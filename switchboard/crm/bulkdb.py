@@ -175,9 +175,17 @@ def upsert(
     update: Sequence[str],
     now: datetime,
 ) -> None:
-    """Insert rows, or update `update` columns of the row with the same `key` (unique)."""
+    """Insert rows, or update `update` columns of the row with the same `key` (unique).
+
+    Of rows sharing a key, the last one wins. On PostgreSQL, when none of the keys is in the
+    table yet (a first full sync), the rows are copied straight in; otherwise they go through a
+    temporary table and one ``INSERT … ON CONFLICT DO UPDATE``. (A row with one of the keys
+    written by another transaction in between makes the COPY fail with a unique violation: the
+    whole page rolls back and the next sync writes it.)"""
     if not rows:
         return
+    key_attname = model._meta.get_field(key).attname
+    rows = list({row[key_attname]: row for row in rows}.values())
     if not _pg():
         model._default_manager.bulk_create(
             [model(**r) for r in rows],
@@ -195,7 +203,21 @@ def upsert(
     temp = f"tmp_{table}"
     ident = psycopg.sql.Identifier
     column_list = psycopg.sql.SQL(", ").join(ident(n) for n in names)
+    build = _row_builder(fields, now)
     with _raw_cursor() as cursor:
+        cursor.execute(
+            psycopg.sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ANY(%s))").format(
+                ident(table), ident(meta.get_field(key).column)
+            ),
+            [[row[key_attname] for row in rows]],
+        )
+        if not cursor.fetchone()[0]:  # type: ignore[index]
+            with cursor.copy(
+                psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(ident(table), column_list)
+            ) as copy:
+                for row in rows:
+                    copy.write_row(build(row))
+            return
         cursor.execute(
             psycopg.sql.SQL(
                 "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -205,7 +227,6 @@ def upsert(
         with cursor.copy(
             psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(ident(temp), column_list)
         ) as copy:
-            build = _row_builder(fields, now)
             for row in rows:
                 copy.write_row(build(row))
         key_column = meta.get_field(key).column
