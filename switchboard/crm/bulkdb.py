@@ -27,6 +27,10 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
+def is_postgresql() -> bool:
+    return _pg()
+
+
 def _raw_cursor() -> psycopg.Cursor[Any]:
     """A server-binding cursor on Django's connection (inside Django's transaction)."""
     connection.ensure_connection()
@@ -37,33 +41,34 @@ def _columns(model: type[models.Model], with_pk: bool) -> list[models.Field[Any,
     return [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
 
 
-_MISSING = object()
-
-
 def _row_builder(fields: list[models.Field[Any, Any]], now: datetime) -> Any:
     """A function turning a row dict into COPY values: given columns, else the model default
     (computed once per call, not per row), auto_now columns `now`, JSON dumped."""
-    plan = []
-    for field in fields:
+    index: dict[str, int] = {}
+    defaults: list[Any] = []
+    json_columns: set[int] = set()
+    for position, field in enumerate(fields):
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             default: Any = now
         else:
             default = field.get_default()
-        is_json = isinstance(field, JSONField)
-        if is_json and default is not None:
-            default = json.dumps(default)
-        plan.append((field.attname, default, is_json))
+        if isinstance(field, JSONField):
+            json_columns.add(position)
+            if default is not None:
+                default = json.dumps(default)
+        index[field.attname] = position
+        defaults.append(default)
 
     def build(row: dict[str, Any]) -> list[Any]:
-        out = []
-        for attname, default, is_json in plan:
-            value = row.get(attname, _MISSING)
-            if value is _MISSING:
-                out.append(default)
-            elif is_json and value is not None:
-                out.append(json.dumps(value))
-            else:
-                out.append(value)
+        # Start from the defaults and put in the row's own columns (unknown keys are ignored).
+        out = defaults.copy()
+        for attname, value in row.items():
+            position = index.get(attname)
+            if position is None:
+                continue
+            if position in json_columns and value is not None:
+                value = json.dumps(value)
+            out[position] = value
         return out
 
     return build
@@ -170,9 +175,17 @@ def upsert(
     update: Sequence[str],
     now: datetime,
 ) -> None:
-    """Insert rows, or update `update` columns of the row with the same `key` (unique)."""
+    """Insert rows, or update `update` columns of the row with the same `key` (unique).
+
+    Of rows sharing a key, the last one wins. On PostgreSQL, when none of the keys is in the
+    table yet (a first full sync), the rows are copied straight in; otherwise they go through a
+    temporary table and one ``INSERT … ON CONFLICT DO UPDATE``. (A row with one of the keys
+    written by another transaction in between makes the COPY fail with a unique violation: the
+    whole page rolls back and the next sync writes it.)"""
     if not rows:
         return
+    key_attname = model._meta.get_field(key).attname
+    rows = list({row[key_attname]: row for row in rows}.values())
     if not _pg():
         model._default_manager.bulk_create(
             [model(**r) for r in rows],
@@ -190,7 +203,21 @@ def upsert(
     temp = f"tmp_{table}"
     ident = psycopg.sql.Identifier
     column_list = psycopg.sql.SQL(", ").join(ident(n) for n in names)
+    build = _row_builder(fields, now)
     with _raw_cursor() as cursor:
+        cursor.execute(
+            psycopg.sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ANY(%s))").format(
+                ident(table), ident(meta.get_field(key).column)
+            ),
+            [[row[key_attname] for row in rows]],
+        )
+        if not cursor.fetchone()[0]:  # type: ignore[index]
+            with cursor.copy(
+                psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(ident(table), column_list)
+            ) as copy:
+                for row in rows:
+                    copy.write_row(build(row))
+            return
         cursor.execute(
             psycopg.sql.SQL(
                 "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -200,7 +227,6 @@ def upsert(
         with cursor.copy(
             psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(ident(temp), column_list)
         ) as copy:
-            build = _row_builder(fields, now)
             for row in rows:
                 copy.write_row(build(row))
         key_column = meta.get_field(key).column
@@ -224,3 +250,27 @@ def upsert(
                 assignments,
             )
         )
+
+
+def audit_new_users(user_ids: list[int], *, reason: str, now: datetime) -> None:
+    """PostgreSQL: the audit rows of users a sync just created, written by one INSERT … SELECT
+    from the users table (no row goes through Python): per user, "organization_id" with the new
+    organization, and "is_sold_to_contact" False → True if the user is a sold-to contact. Rows
+    are ordered (and so numbered) user by user, as the row-by-row path does."""
+    if not user_ids:
+        return
+    from switchboard.accounts.models import AccountAuditEvent, User
+
+    ident = psycopg.sql.Identifier
+    query = psycopg.sql.SQL(
+        "INSERT INTO {audit} (created_at, actor_id, organization_id, user_id, field, old_value,"
+        " new_value, reason)"
+        " SELECT %(now)s, NULL, u.organization_id, u.id, v.field, v.old_value,"
+        " CASE WHEN v.ord = 1 THEN u.organization_id::text ELSE 'True' END, %(reason)s"
+        " FROM {users} u CROSS JOIN (VALUES (1, 'organization_id', ''),"
+        " (2, 'is_sold_to_contact', 'False')) AS v(ord, field, old_value)"
+        " WHERE u.id = ANY(%(ids)s) AND (v.ord = 1 OR u.is_sold_to_contact)"
+        " ORDER BY u.id, v.ord"
+    ).format(audit=ident(AccountAuditEvent._meta.db_table), users=ident(User._meta.db_table))
+    with _raw_cursor() as cursor:
+        cursor.execute(query, {"now": now, "reason": reason, "ids": user_ids})

@@ -179,10 +179,7 @@ class Connector:
                 locator = result["locator"]
                 if locator:
                     pending = pool.submit(self._bulk_page, sobject, job["id"], locator)
-                yield [
-                    {k: (v if v != "" else None) for k, v in row.items()}
-                    for row in csv.DictReader(io.StringIO(result["records"]))
-                ]
+                yield _csv_records(result["records"])
                 if not locator:
                     return
 
@@ -226,6 +223,21 @@ def _message(exc: SalesforceError) -> str:
     if isinstance(content, list) and content and isinstance(content[0], dict):
         return f"{content[0].get('errorCode')}: {content[0].get('message')}"
     return str(content)[:300]
+
+
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    """Records of a Bulk API CSV page: header row, then one row per record; "" is null (Bulk
+    API 2.0 writes nulls as empty fields). Blank lines are skipped; a short row lacks its last
+    fields (read as missing, i.e. null) and a long row's extra fields are dropped."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        return []
+    return [
+        dict(zip(header, [v if v != "" else None for v in row], strict=False))
+        for row in reader
+        if row
+    ]
 
 
 def _flatten(record: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ survives case-insensitive tools (spreadsheets, Data Loader exports). Switchboard
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID15 = re.compile(r"[A-Za-z0-9]{15}")
@@ -17,13 +18,17 @@ class InvalidSalesforceId(ValueError):
     pass
 
 
+@lru_cache(maxsize=65536)
+def _chunk_character(chunk: str) -> str:
+    # Cached: a sync normalises hundreds of thousands of ids that share most 5-character chunks.
+    return _ALPHABET[sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")]
+
+
 def checksum(id15: str) -> str:
     """The three suffix characters Salesforce appends to a 15-character id."""
-    suffix = ""
-    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
-        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
-        suffix += _ALPHABET[bits]
-    return suffix
+    return (
+        _chunk_character(id15[0:5]) + _chunk_character(id15[5:10]) + _chunk_character(id15[10:15])
+    )
 
 
 def normalize_id(value: str) -> str:

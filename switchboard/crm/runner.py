@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +77,7 @@ class SyncResult:
     run: SyncRun | None
     plan: Plan
     full: bool
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _soql(fields: list[str], sobject: str, where: str = "", *params: Any) -> str:
@@ -144,7 +146,9 @@ def run_sync(
         with transaction.atomic():
             enqueue(integrity_checks, "after sync")
     _finish(run, engine, RunStatus.SUCCEEDED, "", owner)
-    return SyncResult(run, engine.plan, full)
+    timings = {k: round(v, 3) for k, v in engine.timings.items()}
+    logger.info("crm sync phases (s): %s", timings)
+    return SyncResult(run, engine.plan, full, timings)
 
 
 def _finish(run: SyncRun | None, engine: Engine, status: str, error: str, owner: str) -> None:
@@ -165,15 +169,31 @@ def _renew(engine: Engine, owner: str) -> None:
         raise SyncBusy("The CRM sync lease was lost to another worker; stopping.")
 
 
+def _timed(pages: Iterable[list[dict[str, Any]]], engine: Engine, name: str) -> Iterator[Any]:
+    """The pages, with the time spent waiting for each (download and parse) added to `name`."""
+    iterator = iter(pages)
+    while True:
+        clock = time.perf_counter()
+        try:
+            page = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            engine.timings[name] += time.perf_counter() - clock
+        yield page
+
+
 def _full(connector: Connector, engine: Engine, mapping: dict[str, Any], owner: str) -> None:
-    for page in connector.bulk_query(
+    accounts = connector.bulk_query(
         "Account", _soql(mapping_rules.account_fields(mapping), "Account")
-    ):
+    )
+    for page in _timed(accounts, engine, "fetch_accounts"):
         engine.accounts(page)
         _renew(engine, owner)
-    for page in connector.bulk_query(
+    contacts = connector.bulk_query(
         "Contact", _soql(mapping_rules.contact_fields(mapping), "Contact")
-    ):
+    )
+    for page in _timed(contacts, engine, "fetch_contacts"):
         engine.contacts(page)
         _renew(engine, owner)
     if not engine.dry_run:

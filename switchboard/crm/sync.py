@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +39,7 @@ from switchboard.tickets.models import Ticket, TicketStatus
 logger = logging.getLogger("switchboard.crm")
 
 BATCH = 2000
+KEPT_CHANGES = 5000  # changes kept for the diff report (all are counted)
 # Organization columns a mapping may write (domain_names and account_manager are handled apart).
 SCALAR_TARGETS = [t for t in mapping_rules.TARGETS if t not in ("domain_names", "account_manager")]
 OPEN_STATUSES = [
@@ -84,12 +88,20 @@ class Plan:
     def add(self, change: Change) -> None:
         self.counts[f"{change.kind}_{change.action}"] += 1
         # Keep the diff readable on huge runs: every change is counted, the first 5,000 kept.
-        if len(self.changes) < 5000:
+        if len(self.changes) < KEPT_CHANGES:
             self.changes.append(change)
+
+    @property
+    def keeps_more(self) -> bool:
+        """Whether another change would be kept (hot loops build a Change only then)."""
+        return len(self.changes) < KEPT_CHANGES
+
+    def count(self, action: str, kind: str) -> None:
+        self.counts[f"{kind}_{action}"] += 1
 
     def merge(self, other: Plan) -> None:
         for change in other.changes:
-            if len(self.changes) < 5000:
+            if len(self.changes) < KEPT_CHANGES:
                 self.changes.append(change)
         for key, value in other.counts.items():
             self.counts[key] += value
@@ -123,6 +135,16 @@ class Engine:
         self.support_level_changed: set[int] = set()
         self.max_account_stamp: datetime | None = None
         self.max_contact_stamp: datetime | None = None
+        # Seconds spent per phase (fetch_* is filled by the runner): logged, shown by the bench.
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        clock = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] += time.perf_counter() - clock
 
     @property
     def reason(self) -> str:
@@ -132,6 +154,15 @@ class Engine:
 
     def accounts(self, records: list[dict[str, Any]]) -> Plan:
         """Map, compare and (unless dry run) write one page of account records."""
+        with self.phase("plan_accounts"):
+            plan, mapped, stamps, creates, updates, agents = self._plan_accounts(records)
+        if not self.dry_run:
+            with self.phase("write_accounts"):
+                self._write_accounts(mapped, stamps, creates, updates, agents)
+        self.plan.merge(plan)
+        return plan
+
+    def _plan_accounts(self, records: list[dict[str, Any]]) -> tuple[Any, ...]:
         plan = Plan()
         mapped: dict[str, mapping_rules.MappedAccount] = {}
         stamps: dict[str, datetime | None] = {}
@@ -267,15 +298,18 @@ class Engine:
                     **values,
                 }
                 creates.append((account, org_row, domains or []))
-                plan.add(
-                    Change(
-                        "create",
-                        "organization",
-                        name,
-                        account.sf_id,
-                        fields={k: (None, _display(v)) for k, v in account.values.items()},
+                if plan.keeps_more:
+                    plan.add(
+                        Change(
+                            "create",
+                            "organization",
+                            name,
+                            account.sf_id,
+                            fields={k: (None, _display(v)) for k, v in account.values.items()},
+                        )
                     )
-                )
+                else:
+                    plan.count("create", "organization")
             else:
                 changes: dict[str, tuple[Any, Any]] = {}
                 for target, value in values.items():
@@ -319,11 +353,7 @@ class Engine:
         for account in mapped.values():
             if not account.is_customer:
                 plan.counts["account_not_customer"] += 1
-
-        if not self.dry_run:
-            self._write_accounts(mapped, stamps, creates, updates, agents)
-        self.plan.merge(plan)
-        return plan
+        return plan, mapped, stamps, creates, updates, agents
 
     @transaction.atomic
     def _write_accounts(
@@ -466,6 +496,15 @@ class Engine:
     # --- contacts ------------------------------------------------------------------------------
 
     def contacts(self, records: list[dict[str, Any]]) -> Plan:
+        with self.phase("plan_contacts"):
+            plan, new_users, updates, mirror = self._plan_contacts(records)
+        if not self.dry_run:
+            with self.phase("write_contacts"):
+                self._write_contacts(new_users, updates, mirror)
+        self.plan.merge(plan)
+        return plan
+
+    def _plan_contacts(self, records: list[dict[str, Any]]) -> tuple[Any, ...]:
         plan = Plan()
         contacts: dict[str, mapping_rules.MappedContact] = {}
         for record in records:
@@ -518,21 +557,24 @@ class Engine:
                     "role": Role.END_USER,
                     "organization_id": org_id,
                     "is_sold_to_contact": contact.sold_to,
-                    "password": UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20),
+                    "password": "",  # set below, one random draw for the page
                 }
                 new_users.append((contact, user))
-                plan.add(
-                    Change(
-                        "create",
-                        "user",
-                        email,
-                        contact.sf_id,
-                        fields={
-                            "organization": ("", org_names.get(org_id, "")),
-                            "is_sold_to_contact": ("", str(contact.sold_to)),
-                        },
+                if plan.keeps_more:
+                    plan.add(
+                        Change(
+                            "create",
+                            "user",
+                            email,
+                            contact.sf_id,
+                            fields={
+                                "organization": ("", org_names.get(org_id, "")),
+                                "is_sold_to_contact": ("", str(contact.sold_to)),
+                            },
+                        )
                     )
-                )
+                else:
+                    plan.count("create", "user")
                 continue
             if row["role"] != Role.END_USER:
                 plan.add(
@@ -573,10 +615,12 @@ class Engine:
                 )
             else:
                 plan.counts["user_unchanged"] += 1
-        if not self.dry_run:
-            self._write_contacts(new_users, updates, mirror)
-        self.plan.merge(plan)
-        return plan
+        # An unusable password per new user (as set_unusable_password writes it): 40 random hex
+        # digits each, from one read of the system's random source for the whole page.
+        randomness = secrets.token_hex(20 * len(new_users))
+        for index, (_, user) in enumerate(new_users):
+            user["password"] = UNUSABLE_PASSWORD_PREFIX + randomness[index * 40 : index * 40 + 40]
+        return plan, new_users, updates, mirror
 
     @transaction.atomic
     def _write_contacts(
@@ -589,30 +633,38 @@ class Engine:
         now = self.now
         audits: list[dict[str, Any]] = []
         if new_users:
-            user_ids = bulkdb.insert(User, [u for _, u in new_users], now=now)
-            for (contact, user), user_id in zip(new_users, user_ids, strict=True):
-                mirror.append((contact, user_id))
-                # One row per new contact: the entitlement it grants (and the sold-to flag).
-                audits.append(
-                    {
-                        "user_id": user_id,
-                        "organization_id": user["organization_id"],
-                        "field": "organization_id",
-                        "new_value": str(user["organization_id"]),
-                        "reason": self.reason,
-                    }
-                )
-                if contact.sold_to:
-                    audits.append(
-                        {
-                            "user_id": user_id,
-                            "organization_id": user["organization_id"],
-                            "field": "is_sold_to_contact",
-                            "old_value": "False",
-                            "new_value": "True",
-                            "reason": self.reason,
-                        }
-                    )
+            with self.phase("write_users"):
+                user_ids = bulkdb.insert(User, [u for _, u in new_users], now=now)
+            mirror.extend(
+                (contact, uid) for (contact, _), uid in zip(new_users, user_ids, strict=True)
+            )
+            # One audit row per new contact: the entitlement it grants (and one for the sold-to
+            # flag). On PostgreSQL they are written by the server from the users just copied.
+            with self.phase("write_user_audits"):
+                if bulkdb.is_postgresql():
+                    bulkdb.audit_new_users(user_ids, reason=self.reason, now=now)
+                else:
+                    for (contact, user), user_id in zip(new_users, user_ids, strict=True):
+                        audits.append(
+                            {
+                                "user_id": user_id,
+                                "organization_id": user["organization_id"],
+                                "field": "organization_id",
+                                "new_value": str(user["organization_id"]),
+                                "reason": self.reason,
+                            }
+                        )
+                        if contact.sold_to:
+                            audits.append(
+                                {
+                                    "user_id": user_id,
+                                    "organization_id": user["organization_id"],
+                                    "field": "is_sold_to_contact",
+                                    "old_value": "False",
+                                    "new_value": "True",
+                                    "reason": self.reason,
+                                }
+                            )
         by_fields: dict[tuple[str, ...], list[User]] = defaultdict(list)
         for user_id, changes, org_id in updates:
             user_obj = User(pk=user_id, updated_at=now)
@@ -631,6 +683,14 @@ class Engine:
             by_fields[tuple(sorted(changes))].append(user_obj)
         for columns, users in by_fields.items():
             User.objects.bulk_update(users, [*columns, "updated_at"], batch_size=500)
+        with self.phase("write_contact_mirror"):
+            self._write_contact_mirror(mirror, now)
+        with self.phase("write_user_audits"):
+            bulkdb.insert(AccountAuditEvent, audits, now=now)
+
+    def _write_contact_mirror(
+        self, mirror: list[tuple[mapping_rules.MappedContact, int | None]], now: datetime
+    ) -> None:
         bulkdb.upsert(
             CrmContact,
             [
@@ -648,4 +708,3 @@ class Engine:
             update=["account_id", "email", "user_id", "synced_at"],
             now=now,
         )
-        bulkdb.insert(AccountAuditEvent, audits, now=now)

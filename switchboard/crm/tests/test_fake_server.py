@@ -191,3 +191,16 @@ def test_connector_reauthenticates_once_and_maps_the_rate_limit(salesforce: Fake
     salesforce.rate_limit()
     with pytest.raises(RateLimited):
         connector.limits()
+
+
+def test_bulk_csv_page_parsing() -> None:
+    from switchboard.crm.connector import _csv_records
+
+    text = 'Id,Name,Domain__c\n001A,"Acme, Inc.",\n\n001B,"Say ""hi""\nline two",b.example\n001C\n'
+    assert _csv_records(text) == [
+        {"Id": "001A", "Name": "Acme, Inc.", "Domain__c": None},
+        {"Id": "001B", "Name": 'Say "hi"\nline two', "Domain__c": "b.example"},
+        {"Id": "001C"},
+    ]
+    assert _csv_records("") == []
+    assert _csv_records("Id,Name\n") == []

@@ -63,7 +63,18 @@ def test_full_sync_creates_customer_organizations_with_every_mapped_field(
     assert audit.new_value.startswith("Acme Corp (account_type=Customer; crm_account_owner=Olivia")
     assert "support_level=priority" in audit.new_value
     assert audit.reason == "CRM: salesforce full sync"
-    assert AccountAuditEvent.objects.filter(user=buyer, field="organization_id").exists()
+    # Each new contact: one row for the organization it joins (and one for the sold-to flag),
+    # user by user, in creation order (PostgreSQL writes these server-side; same rows).
+    user_audits = AccountAuditEvent.objects.filter(user__isnull=False).order_by("pk")
+    assert [
+        (a.user, a.organization, a.field, a.old_value, a.new_value, a.reason, a.actor)
+        for a in user_audits
+    ] == [
+        (buyer, org, "organization_id", "", str(org.pk), "CRM: salesforce full sync", None),
+        (buyer, org, "is_sold_to_contact", "False", "True", "CRM: salesforce full sync", None),
+        (dev, org, "organization_id", "", str(org.pk), "CRM: salesforce full sync", None),
+    ]
+    assert buyer.password != dev.password and len(buyer.password) == len(dev.password) == 41
 
 
 def test_rerun_changes_nothing_and_doubles_nothing(salesforce: FakeSalesforce) -> None:
