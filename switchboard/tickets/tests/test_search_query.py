@@ -16,6 +16,7 @@ from switchboard.tickets.search_query import (
     DATE_KEYS,
     KNOWN_KEYS,
     MAX_QUERY_LENGTH,
+    MAX_WILDCARD_TERMS,
     PRIORITY_ORDER,
     RESULT_TYPES,
     STATUS_ORDER,
@@ -918,6 +919,12 @@ def _valid_field_token() -> st.SearchStrategy[str]:
 )
 def test_valid_queries_always_parse(fields: list[str], words: list[str]) -> None:
     query = " ".join(fields + words)
+    wildcard_terms = sum(1 for f in fields if "*" in f and '"' not in f)
+    if wildcard_terms > MAX_WILDCARD_TERMS:
+        # Well-formed, but over the cap on wildcard terms (#11: no backtracking searches).
+        with pytest.raises(QuerySyntaxError, match="Too many wildcard terms"):
+            parse_query(query)
+        return
     parsed = parse_query(query)
     _check_invariants(parsed)
     assert len(parsed.field_terms) == len(fields)
