@@ -1,6 +1,26 @@
+"""Admin for the core tables, and the one read-only base the apps use for their records."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from switchboard.core.models import Timer, WorkerHeartbeat
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record: shown, never added, edited or deleted in the admin (actions write it, audited)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(WorkerHeartbeat)

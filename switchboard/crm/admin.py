@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from switchboard.core.admin import ReadOnlyAdmin as ReadOnly
 from switchboard.crm import mapping as mapping_rules
 from switchboard.crm.connector import CrmError
 from switchboard.crm.models import (
@@ -26,17 +27,6 @@ from switchboard.crm.models import (
     SyncState,
 )
 from switchboard.crm.runner import SyncBusy, run_sync
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class MappingForm(forms.ModelForm):

@@ -4,23 +4,10 @@ they are read-only here; ratings change through the rating page and the API, tas
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from switchboard.core.admin import ReadOnlyAdmin
 from switchboard.csat.models import ReviewTask, SatisfactionRating, WeeklySummary
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SatisfactionRating)

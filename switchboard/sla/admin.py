@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from switchboard.core.admin import ReadOnlyAdmin
 from switchboard.sla.models import (
     ClockEvent,
     Holiday,
@@ -66,19 +67,6 @@ class PolicyTargetAdmin(admin.ModelAdmin):
     list_display = ("policy", "metric", "priority", "minutes", "business_hours")
     list_filter = ("policy", "metric", "priority", "business_hours")
     search_fields = ("policy__title",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """SLA clocks are what was measured: the SLA engine writes them, nobody edits them here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ClockEventInline(admin.TabularInline):

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from switchboard.core.admin import ReadOnlyAdmin
 from switchboard.core.errors import ValidationFailed
 from switchboard.tickets.actions import delete_ticket
 from switchboard.tickets.attachments import redact_attachment, redact_comment
@@ -22,19 +23,6 @@ from switchboard.tickets.models import (
     TicketTag,
     View,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The record: shown, never added, edited or deleted here (the actions write it, audited)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TagInline(admin.TabularInline):
