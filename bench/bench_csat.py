@@ -40,36 +40,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sla_pg import insert_series  # noqa: E402
+from benchlib import drop_db, recreate_db  # noqa: E402
 
 TARGET_MS = 300.0
 DB_NAME = "switchboard_bench_csat"
-
-
-def admin(base_url: str) -> psycopg.Connection:
-    return psycopg.connect(f"{base_url}/postgres", autocommit=True)
-
-
-def recreate(base_url: str) -> None:
-    with admin(base_url) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-
-
-def drop(base_url: str) -> None:
-    with admin(base_url) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-        )
 
 
 def load(tickets: int, ratings: int, due: int, now: datetime) -> None:
@@ -240,9 +219,7 @@ def main() -> None:
     parser.add_argument("--append-results", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args()
 
-    base_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    recreate(base_url)
-    os.environ["DATABASE_URL"] = f"{base_url}/{DB_NAME}"
+    os.environ["DATABASE_URL"] = recreate_db(DB_NAME)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -301,7 +278,7 @@ def main() -> None:
     finally:
         connections.close_all()
         if not args.keep:
-            drop(base_url)
+            drop_db(DB_NAME)
 
     ok = a_p95 < TARGET_MS and handled == args.due and emails == args.due
     sweep_row = (
