@@ -205,8 +205,8 @@ for i in range(params["real"]):
         created = now - timedelta(minutes=rng.randrange(1, 180))
     else:
         created = now - timedelta(minutes=rng.randrange(180, 30 * 24 * 60))
-    ticket = actions.create_ticket(
-        actor=requester,
+    ticket = actions.create_ticket(  # an agent files it (type and tags are agent-only fields)
+        actor=agents[i % len(agents)],
         requester=requester,
         subject=rng.choice(demo.SUBJECTS),
         description=rng.choice(demo.BODIES).format(
@@ -237,7 +237,7 @@ real_seconds = time.perf_counter() - began
 # 2. The long conversation: 1 + 39 comments.
 start = now - timedelta(days=3)
 big = actions.create_ticket(
-    actor=customer, requester=customer, subject="Geo failover drill: replication never catches up",
+    actor=agent, requester=customer, subject="Geo failover drill: replication never catches up",
     description=demo.BODIES[0].format(when=demo.WHEN[0], impact=demo.IMPACT[0],
                                       steps=demo.STEPS[0]),
     priority="high", ticket_type="incident", tags=["geo", "ha"], created_at=start)
