@@ -169,12 +169,14 @@ def _fk(column: str) -> Callable[[str, Any, _Ctx], Q]:
     return compile
 
 
-def _has_tags(tags: list[str]) -> Exists:
-    return Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), name__in=tags))
+def _has_tags(tags: list[str]) -> Q:
+    # `pk IN (tickets with the tag)`, not a correlated EXISTS: inside the view counts' FILTER
+    # clauses PostgreSQL runs an EXISTS once per ticket, an IN subquery once per query (hashed).
+    return Q(pk__in=TicketTag.objects.filter(name__in=tags).values("ticket_id"))
 
 
 def _compile_tags(operator: str, tags: Any, ctx: _Ctx) -> Q:
-    q = Q(_has_tags(tags))
+    q = _has_tags(tags)
     return ~q if operator == "not_includes" else q
 
 
@@ -182,7 +184,7 @@ def _compile_entitlement(operator: str, value: Any, ctx: _Ctx) -> Q:
     unverified = value[0] == "unverified"
     if operator == "is_not":
         unverified = not unverified
-    q = Q(_has_tags([TAG_ENTITLEMENT_UNVERIFIED]))
+    q = _has_tags([TAG_ENTITLEMENT_UNVERIFIED])
     return q if unverified else ~q
 
 

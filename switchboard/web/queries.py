@@ -18,7 +18,7 @@ from django.utils import timezone
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import NotFound, ValidationFailed
 from switchboard.crm.checks import uncertain_entitlement
-from switchboard.sla.models import ClockState, TicketClock
+from switchboard.sla.models import ClockState, Metric, TicketClock
 from switchboard.sla.queries import clocks_for, time_left
 from switchboard.tickets.models import (
     PRIORITY_ORDER,
@@ -159,21 +159,40 @@ class ListFilters:
 
 def due_soonest(user: Any, limit: int = 10, now: datetime | None = None) -> list[Ticket]:
     """The unsolved tickets that most need an answer: unanswered breaches (oldest first), then
-    the earliest running due times. One query."""
-    from django.db.models import F
+    the earliest running due times. Three small queries, each served by an index: sorting every
+    unsolved ticket by its oldest breach (a subquery per row) took 50-110 ms at 10,000 tickets.
 
+    1. the oldest running breaches (`sla_clock_breached_idx`, read in order until enough);
+    2. only when fewer than `limit` tickets have one: the earliest `sla_due_at`
+       (`ticket_sla_due_idx`) among the rest — then every breached ticket is in step 1;
+    3. those tickets with what the list shows."""
     from switchboard.tickets.models import TicketStatus
     from switchboard.tickets.queries import visible_tickets
 
     now = now or timezone.now()
     unsolved = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.HOLD]
-    qs = (
-        with_sla(visible_tickets(user).filter(status__in=unsolved))
-        .filter(Q(sla_due_at__isnull=False) | Q(unanswered_breach_at__isnull=False))
-        .select_related("requester", "assignee", "organization")
-        .order_by(F("unanswered_breach_at").asc(nulls_last=True), "sla_due_at", "pk")
+    candidates = visible_tickets(user).filter(status__in=unsolved)
+    # A ticket has at most one running clock per metric, so the `limit * len(Metric)` oldest
+    # running breaches hold the `limit` oldest breached tickets: an ordered index scan that stops.
+    breaches = TicketClock.objects.filter(
+        state=ClockState.BREACHED,
+        stopped_at__isnull=True,
+        ticket__in=candidates.values("pk"),
+    ).order_by("breached_at", "ticket_id")
+    breached = dict.fromkeys(breaches.values_list("ticket_id", flat=True)[: limit * len(Metric)])
+    ids = list(breached)[:limit]
+    if len(ids) < limit:
+        ids += list(
+            candidates.filter(sla_due_at__isnull=False)
+            .exclude(pk__in=ids)
+            .order_by("sla_due_at", "pk")
+            .values_list("pk", flat=True)[: limit - len(ids)]
+        )
+    rank = {pk: i for i, pk in enumerate(ids)}
+    rows = with_sla(Ticket.objects.filter(pk__in=ids)).select_related(
+        "requester", "assignee", "organization"
     )
-    return decorate(list(qs[:limit]), now)
+    return decorate(sorted(rows, key=lambda t: rank[t.pk]), now)
 
 
 def agents() -> list[User]:

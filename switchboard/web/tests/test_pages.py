@@ -465,3 +465,32 @@ def test_view_list_pages_by_fifty(agent_client, make_ticket):
     assert 'href="?q=bulk&page=2" rel="next"' in first and "Page 1 of 2" in first
     second = text(agent_client.get(f"/views/{view.pk}/?q=bulk&page=2"))
     assert second.count('class="ticket-row"') == 1 and 'rel="prev"' in second
+
+
+def test_due_soonest_orders_breaches_then_due_times(agent, make_ticket):
+    """The index-driven "due soonest": the oldest running breaches first (a ticket with several
+    breached clocks counts once), then the earliest due times; solved tickets never show."""
+    from django.utils import timezone
+
+    from switchboard.sla.models import TicketClock
+    from switchboard.web import queries
+
+    now = timezone.now()
+    tickets = [make_ticket(subject=f"T{i}", priority="urgent") for i in range(14)]
+    # 12 breached, oldest breach first; every clock of a ticket breached at once.
+    assert TicketClock.objects.filter(ticket=tickets[0], stopped_at__isnull=True).count() > 1
+    for i, ticket in enumerate(tickets[:12]):
+        TicketClock.objects.filter(ticket=ticket).update(
+            state="breached", breached_at=now - timedelta(minutes=100 - i * 5)
+        )
+    assert queries.due_soonest(agent, limit=10, now=now) == tickets[:10]
+    # Unbreach all but three: those three first (oldest breach first), then by due time.
+    for ticket in tickets[3:12]:
+        TicketClock.objects.filter(ticket=ticket).update(state="running", breached_at=None)
+    tickets[1].status = "solved"
+    tickets[1].save(update_fields=["status"])
+    shown = queries.due_soonest(agent, limit=5, now=now)
+    assert shown[:2] == [tickets[0], tickets[2]]
+    running = sorted(tickets[3:], key=lambda t: (t.sla_due_at, t.pk))
+    assert shown[2:] == running[:3]
+    assert all(hasattr(t, "badge") for t in shown)

@@ -33,7 +33,9 @@ def tickets(make_ticket, agent):
 @pytest.mark.parametrize("n", [5, 60])
 def test_home_queries_are_bounded(agent_client, tickets, django_assert_max_num_queries, n):
     tickets(n)
-    with django_assert_max_num_queries(5):
+    # session, user, views, counts, and "due soonest" in three indexed queries (oldest breaches,
+    # earliest due times, the rows) instead of one that sorted every unsolved ticket.
+    with django_assert_max_num_queries(7):
         response = agent_client.get("/")
     assert response.status_code == 200
     assert response.content.decode().count('class="ticket-row"') == min(n, 10)  # due soonest
