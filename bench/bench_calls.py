@@ -67,7 +67,7 @@ def make_world(n_calls: int, now: datetime):
     from switchboard.accounts.models import Organization, Role, User
     from switchboard.calls.models import Call, EventType
     from switchboard.core.seeding import seeding
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -149,7 +149,7 @@ def booking_throughput(agents, ticket, support, customer, bookings: int, threads
 
     from switchboard.calls import actions, availability
     from switchboard.core.seeding import seeding
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     jobs: list[tuple[str, datetime]] = []
     free = {

@@ -134,7 +134,7 @@ def run(args, base_url: str) -> dict:
     from switchboard.notify.models import Delivery, Endpoint
     from switchboard.notify.signing import new_salt
     from switchboard.sla.models import Policy, PolicyTarget
-    from switchboard.tickets import actions
+    from switchboard.tickets.actions.create import create_ticket
     from switchboard.tickets.models import Ticket
 
     inbox = Inbox()
@@ -195,7 +195,7 @@ def run(args, base_url: str) -> dict:
         now = datetime.now(UTC)
         for i in range(args.warnings):
             created = now - timedelta(hours=2) + timedelta(seconds=30 + 60 * i / args.warnings)
-            ticket = actions.create_ticket(
+            ticket = create_ticket(
                 actor=contacts[i % len(contacts)],
                 subject=f"Warning bench {i}",
                 description="x",
@@ -209,7 +209,7 @@ def run(args, base_url: str) -> dict:
         created_at: dict[int, float] = {}
         started = time.monotonic()
         for i in range(args.tickets):
-            ticket = actions.create_ticket(
+            ticket = create_ticket(
                 actor=contacts[i % len(contacts)], subject=f"Bench ticket {i}", description="x"
             )
             created_at[ticket.pk] = time.time()

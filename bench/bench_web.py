@@ -7,7 +7,7 @@ Run from the repository root (needs PostgreSQL and `wrk`: `apt-get install wrk`)
 
 What it does:
 1. creates a fresh database (dropped again at the end), migrates it and runs `seed_demo`;
-2. adds --real-tickets tickets through `tickets.actions.create_ticket` (demo subjects and bodies,
+2. adds --real-tickets tickets through `tickets.actions.create` (demo subjects and bodies,
    created over the last 30 days, 12 % in the last 3 hours; about 40 % get an agent's
    assignment and reply through `update_ticket` / `add_comment`), one ticket with 40 comments
    (`add_comment`, agent and customer replies and internal notes) requested by the demo
@@ -174,12 +174,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from switchboard.accounts.models import Role, User
 from switchboard.core.sweeps import run_all_sweeps
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets import demo
 from switchboard.tickets.models import Comment, Ticket, View
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.search import search
-from switchboard.tickets.ticket_views import count_views, views_for
+from switchboard.tickets.saved_views import count_views, views_for
 
 params = json.loads(os.environ["BENCH_WEB_PARAMS"])
 rng = random.Random(20260301)
@@ -205,7 +207,7 @@ for i in range(params["real"]):
         created = now - timedelta(minutes=rng.randrange(1, 180))
     else:
         created = now - timedelta(minutes=rng.randrange(180, 30 * 24 * 60))
-    ticket = actions.create_ticket(  # an agent files it (type and tags are agent-only fields)
+    ticket = create_ticket(  # an agent files it (type and tags are agent-only fields)
         actor=agents[i % len(agents)],
         requester=requester,
         subject=rng.choice(demo.SUBJECTS),
@@ -225,8 +227,8 @@ for i in range(params["real"]):
     step = created + timedelta(minutes=rng.randrange(20, 600))
     if ticket.status != "closed" and rng.random() < 0.4 and step < now:
         who = rng.choice(agents)
-        actions.update_ticket(ticket=ticket, actor=who, assignee=who, at=step)
-        actions.add_comment(
+        update_ticket(ticket=ticket, actor=who, assignee=who, at=step)
+        add_comment(
             ticket=ticket, author=who, body=rng.choice(demo.AGENT_REPLIES),
             status=rng.choices(["open", "pending", "hold", "solved"], weights=[4, 3, 1, 3])[0],
             at=step)
@@ -236,7 +238,7 @@ real_seconds = time.perf_counter() - began
 
 # 2. The long conversation: 1 + 39 comments.
 start = now - timedelta(days=3)
-big = actions.create_ticket(
+big = create_ticket(
     actor=agent, requester=customer, subject="Geo failover drill: replication never catches up",
     description=demo.BODIES[0].format(when=demo.WHEN[0], impact=demo.IMPACT[0],
                                       steps=demo.STEPS[0]),
@@ -244,13 +246,13 @@ big = actions.create_ticket(
 for n in range(1, 40):
     at = start + timedelta(minutes=60 * n)
     if n % 8 == 0:
-        actions.add_comment(ticket=big, author=agent, public=False, at=at,
+        add_comment(ticket=big, author=agent, public=False, at=at,
                             body="Internal: discussed with the Geo team; see the linked issue.")
     elif n % 2:
-        actions.add_comment(ticket=big, author=agent, body=rng.choice(demo.AGENT_REPLIES),
+        add_comment(ticket=big, author=agent, body=rng.choice(demo.AGENT_REPLIES),
                             status="pending", at=at)
     else:
-        actions.add_comment(ticket=big, author=customer, body=rng.choice(demo.CUSTOMER_REPLIES),
+        add_comment(ticket=big, author=customer, body=rng.choice(demo.CUSTOMER_REPLIES),
                             at=at)
 run_all_sweeps(timezone.now())
 log(f"{params['real']} tickets + the 40-comment ticket in {time.perf_counter() - began:.0f} s")
@@ -508,7 +510,7 @@ def report(data: dict, seed_seconds: float, results: list[Result], args: argpars
         f"(load average {load_start:.1f} before the run, {load:.1f} at the end)",
         f"- Command: `{command(args)}`",
         f"- Data: `seed_demo` + {args.real_tickets:,} tickets through "
-        "`tickets.actions.create_ticket` (40 % then assigned and answered through "
+        "`tickets.actions.create.create_ticket` (40 % then assigned and answered through "
         "`update_ticket`/`add_comment`) + one 40-comment ticket, then those tickets copied in SQL "
         "(ticket rows with their comments, SLA clocks, tags, CCs) up to "
         f"{data['tickets']:,} tickets ({data['copied']:,} copies), {data['comments']:,} comments, "

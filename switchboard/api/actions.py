@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import User
 from switchboard.api.models import JobStatus
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.merge import merge_tickets
 from switchboard.tickets.models import Channel, Ticket
 
 # How long GET /job_statuses/{id} answers (Zendesk keeps job statuses for about an hour).
@@ -30,7 +30,7 @@ def merge_tickets_job(
 ) -> JobStatus:
     """Merge now and record the outcome as a completed job status, in one transaction: a merge
     that fails writes neither (the caller answers 4xx)."""
-    ticket_actions.merge_tickets(
+    merge_tickets(
         actor=actor,
         sources=sources,
         target=target,

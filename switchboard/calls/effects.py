@@ -21,7 +21,7 @@ from switchboard.calls.models import Call
 from switchboard.core.seeding import is_seeding
 from switchboard.notify import outbox
 from switchboard.notify.models import Endpoint, EndpointKind
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.models import Channel
 
 TAG = "call_scheduled"
@@ -193,7 +193,7 @@ def publish(call: Call, event: str, text: str) -> None:
 
 
 def _note(call: Call, body: str, *, at: datetime, author: User | None = None) -> None:
-    ticket_actions.add_comment(
+    add_comment(
         ticket=call.ticket,
         author=author or call.agent,
         body=body,
@@ -205,7 +205,7 @@ def _note(call: Call, body: str, *, at: datetime, author: User | None = None) ->
 
 
 def _reply(call: Call, body: str, *, at: datetime, tags: list[str] | None = None) -> None:
-    ticket_actions.add_comment(
+    add_comment(
         ticket=call.ticket,
         author=call.agent,
         body=body,
@@ -303,7 +303,7 @@ def on_second_agent(call: Call, *, actor: User) -> None:
 
 def on_no_show(call: Call, *, actor: User, url: str, now: datetime) -> None:
     _note(call, "The customer did not join within 10 minutes: recorded as a no-show.", at=now)
-    ticket_actions.add_comment(
+    add_comment(
         ticket=call.ticket,
         author=actor,
         body=NO_SHOW_REPLY.format(

@@ -113,7 +113,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     (sent, excluded or cancelled by a concurrent reopen) is left alone.
     """
     from switchboard.notify.outbox import queue_email, render_email
-    from switchboard.tickets.actions import add_system_tag
+    from switchboard.tickets.actions.lifecycle import add_system_tag
     from switchboard.web.links import csat_survey_url, portal_ticket_url
 
     if rating.due_at is None or rating.score != Score.UNOFFERED:

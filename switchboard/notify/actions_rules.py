@@ -20,7 +20,7 @@ An action is a JSON object with a ``type``:
 Emails are rendered per recipient through `tickets.projection`: a requester or CC never receives
 an internal note, an internal first comment or an agents-only field.
 
-Changes go through `tickets.actions.update_ticket` as the system actor; notifications through the
+Changes go through `tickets.actions.update` as the system actor; notifications through the
 outbox. Validation here is pure so the model's clean() and the tests share it.
 """
 

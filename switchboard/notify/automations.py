@@ -141,7 +141,7 @@ def fire_timer(timer: Timer, now: datetime) -> None:
 
 def _hand_close_back(ticket: Ticket) -> None:
     """The close rule was switched off: the built-in close timer takes the ticket back."""
-    from switchboard.tickets.actions import close_after
+    from switchboard.tickets.actions.changes import close_after
     from switchboard.tickets.tasks import CLOSE_SOLVED
 
     if ticket.status == "solved" and ticket.solved_at is not None:
@@ -181,7 +181,7 @@ def fire(
 ) -> TimeRuleFiring | None:
     """Fire `rule` for `ticket` once per `instance` if its conditions hold now."""
     from switchboard.notify import triggers
-    from switchboard.tickets.actions import update_ticket
+    from switchboard.tickets.actions.update import update_ticket
 
     if TimeRuleFiring.objects.filter(rule=rule, ticket=ticket, instance_key=instance).exists():
         return None

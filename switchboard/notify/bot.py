@@ -31,7 +31,7 @@ from switchboard.sla import queries as sla_queries
 from switchboard.tickets import projection
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import visible_tickets
-from switchboard.tickets.ticket_views import count_views, views_for
+from switchboard.tickets.saved_views import count_views, views_for
 from switchboard.web.links import agent_ticket_url, portal_ticket_url
 
 MAX_VIEWS = 50

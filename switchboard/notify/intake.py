@@ -24,7 +24,12 @@ from switchboard.accounts.models import Role, User
 from switchboard.core.errors import SwitchboardError
 from switchboard.notify import mailparse, message_ids
 from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import (
+    create_follow_up,
+    create_ticket,
+    mailing_list_addresses,
+)
 from switchboard.tickets.models import Channel, Comment, Ticket
 
 logger = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ def support_address() -> str:
 
 def own_addresses() -> set[str]:
     """Addresses Switchboard receives on; mail *from* one of them is a loop."""
-    addresses = {support_address(), *ticket_actions.mailing_list_addresses()}
+    addresses = {support_address(), *mailing_list_addresses()}
     from_address = parseaddr(str(getattr(settings, "DEFAULT_FROM_EMAIL", "")))[1]
     addresses.add(from_address.lower())
     return {a for a in addresses if a}
@@ -147,9 +152,7 @@ def _decide(parsed: mailparse.ParsedEmail, raw: bytes, record: InboundEmail) -> 
         return _Decision(InboundOutcome.REJECTED, parsed.reject_reason)
 
     sender = User.objects.filter(email__iexact=parsed.from_address).first()
-    mailing_list = next(
-        (r for r in parsed.recipients if r in ticket_actions.mailing_list_addresses()), None
-    )
+    mailing_list = next((r for r in parsed.recipients if r in mailing_list_addresses()), None)
     if mailing_list:
         return _act(
             lambda: _new_ticket(parsed, raw, sender, record, recipient=mailing_list),
@@ -315,12 +318,12 @@ def _reply(
     metadata = _metadata(parsed, record)
     if ticket.is_closed and sender.role in (Role.AGENT, Role.ADMIN):
         # Closed is final: an agent's mail to a closed thread opens a follow-up, as a customer's.
-        follow_up = ticket_actions.create_follow_up(
+        follow_up = create_follow_up(
             source=ticket, actor=sender, body=body, channel=Channel.EMAIL, metadata=metadata
         )
         comment = follow_up.comments.order_by("pk").first()
     else:
-        comment = ticket_actions.add_comment(
+        comment = add_comment(
             ticket=ticket,
             author=sender,
             body=body,
@@ -356,7 +359,7 @@ def _new_ticket(
         a for a in [*parsed.to, *parsed.cc] if a != parsed.from_address and a not in own
     ]
     ccs = list(User.objects.filter(email__in=cc_addresses[:50], is_active=True))
-    ticket = ticket_actions.create_ticket(
+    ticket = create_ticket(
         actor=access.SYSTEM,
         requester=sender,
         requester_email=parsed.from_address,

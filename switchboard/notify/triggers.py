@@ -3,7 +3,7 @@ triggers in order, each at most once per event, and record what each firing did.
 
 Runs inside the action's transaction (ticket events, order 100: after the SLA clocks and the
 on-call helpdesk rule) or the SLA sweep's, so field changes and queued deliveries commit with the
-change that caused them. A trigger's own field changes go through `tickets.actions.update_ticket`
+change that caused them. A trigger's own field changes go through `tickets.actions.update`
 as the system actor and do not re-run the triggers (no loops); later triggers see them.
 """
 
@@ -349,7 +349,7 @@ def apply_actions(
     rule_title: str,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Run a rule's actions; returns (what each did, whether the ticket changed)."""
-    from switchboard.tickets.actions import update_ticket
+    from switchboard.tickets.actions.update import update_ticket
 
     outcome: list[dict[str, Any]] = []
     changed = False

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from switchboard.core.admin import ReadOnlyAdmin
 from switchboard.core.errors import ValidationFailed
-from switchboard.tickets.actions import delete_ticket
+from switchboard.tickets.actions.lifecycle import delete_ticket
 from switchboard.tickets.attachments import redact_attachment, redact_comment
 from switchboard.tickets.models import (
     Attachment,
@@ -204,7 +204,7 @@ class ViewForm(forms.ModelForm):
         )
 
     def clean_conditions(self) -> Any:
-        from switchboard.tickets.ticket_views import validate_view_conditions
+        from switchboard.tickets.saved_views import validate_view_conditions
 
         conditions = self.cleaned_data["conditions"]
         try:

@@ -32,7 +32,7 @@ from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.tickets import search_index
-from switchboard.tickets.actions import _Audit
+from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.models import Attachment, Channel, Comment, Ticket
 from switchboard.tickets.secret_scan import Finding, redact_text, scan_text
 
@@ -353,7 +353,7 @@ def redact_comment(*, actor: User, comment: Comment) -> Comment:
     comment.redacted_at = now
     comment.save(update_fields=["body", "secret_findings", "redacted_at"])
 
-    audit = _Audit(ticket, actor, Channel.WEB, now)
+    audit = Audit(ticket, actor, Channel.WEB, now)
     audit.change("comment_redacted", None, comment.pk)
     first = ticket.comments.order_by("created_at", "pk").values_list("pk", flat=True).first()
     if first == comment.pk and ticket.description:
@@ -425,7 +425,7 @@ def redact_attachment(*, actor: User, attachment: Attachment) -> Attachment:
     attachment.save()
     _delete_after_commit(storage, old_name)
 
-    audit = _Audit(ticket, actor, Channel.WEB, now)
+    audit = Audit(ticket, actor, Channel.WEB, now)
     audit.change("attachment_redacted", None, attachment.pk)
     audit.save()
     return attachment

@@ -12,7 +12,10 @@ from django.utils import timezone
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import Role, User
 from switchboard.core.sweeps import run_all_sweeps
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.merge import merge_tickets
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Ticket, TicketField
 
 SUBJECTS = [
@@ -121,7 +124,7 @@ def seed() -> bool:
         body = rng.choice(BODIES).format(
             when=rng.choice(WHEN), impact=rng.choice(IMPACT), steps=rng.choice(STEPS)
         )
-        ticket = actions.create_ticket(
+        ticket = create_ticket(
             # Opened as the system: the demo gives tickets their type and tags at once, as
             # triggers and agents would; an end-user cannot set them (tickets.actions).
             actor=SYSTEM,
@@ -146,21 +149,21 @@ def seed() -> bool:
         step = created + timedelta(minutes=rng.randrange(20, 600))
         if step >= now:
             continue
-        actions.update_ticket(ticket=ticket, actor=agent, assignee=agent, at=step)
+        update_ticket(ticket=ticket, actor=agent, assignee=agent, at=step)
         status = rng.choices(["open", "pending", "hold", "solved"], weights=[4, 3, 1, 3])[0]
-        actions.add_comment(
+        add_comment(
             ticket=ticket, author=agent, body=rng.choice(AGENT_REPLIES), status=status, at=step
         )
         if status in ("pending", "solved") and rng.random() < 0.4:
             reply_at = step + timedelta(minutes=rng.randrange(30, 1200))
             if reply_at < now:
-                actions.add_comment(
+                add_comment(
                     ticket=ticket, author=requester, body=rng.choice(CUSTOMER_REPLIES), at=reply_at
                 )
         if rng.random() < 0.15:
             note_at = step + timedelta(minutes=5)
             if note_at < now:
-                actions.add_comment(
+                add_comment(
                     ticket=ticket,
                     author=agent,
                     body="Internal: checked with the development team, see the linked issue.",
@@ -174,12 +177,12 @@ def seed() -> bool:
             source.requester_id == target.requester_id
             or source.organization_id == target.organization_id
         ):
-            actions.merge_tickets(actor=agents[0], sources=[source], target=target)
+            merge_tickets(actor=agents[0], sources=[source], target=target)
     # Fresh urgent tickets from priority-support customers: their 30-minute first-reply clocks
     # are about to breach, so the "breaching within 2 h" view has something to show.
     priority_customers = [c for c in customers if c.organization.support_level == "priority"]
     for minutes_ago, requester in zip((25, 15, 5), priority_customers, strict=False):
-        actions.create_ticket(
+        create_ticket(
             actor=SYSTEM,  # with type and tags, as above
             requester=requester,
             subject="Production down: all pipelines failing",

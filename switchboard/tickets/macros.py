@@ -181,7 +181,7 @@ def _fail(index: int, name: str, message: str, code: str = "InvalidValue") -> Va
 
 
 def _tags(index: int, name: str, value: Any) -> list[str]:
-    from switchboard.tickets.actions import normalize_tags
+    from switchboard.tickets.actions.fields import normalize_tags
 
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = " ".join(value)

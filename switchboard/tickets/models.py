@@ -115,7 +115,7 @@ class Ticket(models.Model):
     )
     # Whether this ticket's public comments, carried into `merged_into` by reference, are public
     # there too. False unless the merge was within one requester or (by the agent's choice) one
-    # organization: another customer never reads this conversation (tickets.actions.plan_merge).
+    # organization: another customer never reads this conversation (actions.merge.plan_merge).
     merged_comments_public = models.BooleanField(default=False)
 
     # The earliest due time of the ticket's running SLA clocks (maintained by switchboard.sla),

@@ -13,6 +13,6 @@ CLOSE_SOLVED = "tickets.close_solved"
 @timer_handler(CLOSE_SOLVED)
 def close_solved_ticket(timer: Timer, now: datetime) -> None:
     """Solved → closed once the configured days have passed (idempotent: re-checks the state)."""
-    from switchboard.tickets.actions import close_if_still_solved
+    from switchboard.tickets.actions.lifecycle import close_if_still_solved
 
     close_if_still_solved(ticket_id=int(timer.key), now=now)

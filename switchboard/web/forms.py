@@ -111,7 +111,7 @@ class PropertiesForm(forms.Form):
 class MergeForm(forms.Form):
     target = forms.CharField(max_length=20)
     # "public" / "internal": the carried conversation's visibility on the target; empty: the
-    # default for these tickets (tickets.actions.plan_merge).
+    # default for these tickets (tickets.actions.merge.plan_merge).
     visibility = forms.ChoiceField(
         required=False, choices=[("", "default"), ("public", "public"), ("internal", "internal")]
     )

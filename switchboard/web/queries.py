@@ -1,6 +1,6 @@
 """Reads behind the agent workspace's pages, each a fixed number of queries whatever the length.
 
-Built on the permission-checked reads of tickets.queries / tickets.ticket_views / sla.queries;
+Built on the permission-checked reads of tickets.queries / tickets.saved_views / sla.queries;
 nothing here writes.
 """
 
@@ -31,7 +31,7 @@ from switchboard.tickets.models import (
     View,
 )
 from switchboard.tickets.queries import comments_for, ticket_for_user
-from switchboard.tickets.ticket_views import tickets_in_view, views_for
+from switchboard.tickets.saved_views import tickets_in_view, views_for
 from switchboard.web.presenters import clock_row, sla_badge
 
 PER_PAGE = 50

@@ -20,15 +20,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from switchboard.accounts.access import Action
 from switchboard.accounts.models import SupportGroup
 from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_follow_up
+from switchboard.tickets.actions.macros import apply_macro
+from switchboard.tickets.actions.merge import merge_tickets, plan_merge
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
 from switchboard.tickets.macros import expand_deferred, plan_macro, preview_macro
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import ticket_for_user
+from switchboard.tickets.saved_views import count_views, views_for
 from switchboard.tickets.search import MAX_RESULTS
 from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
-from switchboard.tickets.ticket_views import count_views, views_for
 from switchboard.web import actions as web_actions
 from switchboard.web import calls_views, charts, dashboard, queries
 from switchboard.web.auth import agent_page
@@ -253,7 +257,7 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
     macro = queries.macro_by_id(data["macro"]) if data.get("macro") else None
     with transaction.atomic():
         if macro is not None and not body and status is None and not files:
-            actions.apply_macro(
+            apply_macro(
                 ticket=ticket,
                 macro=macro,
                 actor=user,  # type: ignore[arg-type]
@@ -281,9 +285,9 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 raise ValidationFailed(
                     "files: attachments go with a reply; write a few words.", field="files"
                 )
-            actions.update_ticket(ticket=ticket, actor=user, **changes)  # type: ignore[arg-type]
+            update_ticket(ticket=ticket, actor=user, **changes)  # type: ignore[arg-type]
             return
-        comment = actions.add_comment(
+        comment = add_comment(
             ticket=ticket,
             author=user,  # type: ignore[arg-type]
             body=body,
@@ -452,7 +456,7 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
         expected["group"] = data["original_group"]
     if changes:
         try:
-            actions.update_ticket(
+            update_ticket(
                 ticket=ticket,
                 actor=request.user,  # type: ignore[arg-type]
                 expected=expected,
@@ -502,13 +506,13 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         target = ticket_for_user(request.user, data["target"])
-        plan = actions.plan_merge(sources=[ticket], target=target)
+        plan = plan_merge(sources=[ticket], target=target)
     except SwitchboardError as exc:
         return _merge_error(request, ticket, exc, data["target"])
     carried_public = plan.public_by_default if data["public"] is None else data["public"]
     if request.method == "POST" and data["confirm"]:
         try:
-            actions.merge_tickets(
+            merge_tickets(
                 actor=request.user,  # type: ignore[arg-type]
                 sources=[ticket],
                 target=target,
@@ -543,7 +547,7 @@ def ticket_follow_up(request: HttpRequest, ticket_id: int) -> HttpResponse:
             request, ticket.pk, status=422, error=first_error(form), error_form="follow_up"
         )
     try:
-        follow_up = actions.create_follow_up(
+        follow_up = create_follow_up(
             source=ticket,
             actor=request.user,
             body=form.cleaned_data["body"],  # type: ignore[arg-type]

@@ -12,7 +12,9 @@ from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import Role
 from switchboard.accounts.tests.factories import AgentFactory, UserFactory
 from switchboard.core.errors import PermissionDenied
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Ticket, TicketAudit
 
 
@@ -27,7 +29,7 @@ def test_the_role_helper_knows_system_and_nobody():
 @pytest.mark.django_db
 def test_queryset_form_for_system_and_nobody():
     customer = UserFactory()
-    ticket = actions.create_ticket(actor=customer, subject="Hi", description="x")
+    ticket = create_ticket(actor=customer, subject="Hi", description="x")
     assert list(access.visible_tickets(SYSTEM, Ticket.objects.all())) == [ticket]
     assert list(access.visible_tickets(None, Ticket.objects.all())) == []
     inactive_agent = AgentFactory(is_active=False)
@@ -38,13 +40,13 @@ def test_queryset_form_for_system_and_nobody():
 def test_ticket_actions_refuse_a_missing_actor():
     """None is not a stand-in for the system: every write names its actor."""
     customer = UserFactory()
-    ticket = actions.create_ticket(actor=customer, subject="Hi", description="x")
+    ticket = create_ticket(actor=customer, subject="Hi", description="x")
     with pytest.raises(TypeError, match="SYSTEM"):
-        actions.update_ticket(ticket=ticket, actor=None, priority="urgent")
+        update_ticket(ticket=ticket, actor=None, priority="urgent")
     with pytest.raises(TypeError, match="SYSTEM"):
-        actions.add_comment(ticket=ticket, author=None, body="note", public=False)
+        add_comment(ticket=ticket, author=None, body="note", public=False)
     with pytest.raises(TypeError, match="SYSTEM"):
-        actions.create_ticket(actor=None, requester=customer, subject="Hi", description="x")
+        create_ticket(actor=None, requester=customer, subject="Hi", description="x")
     ticket.refresh_from_db()
     assert ticket.priority == "normal" and ticket.comments.count() == 1
 
@@ -52,11 +54,11 @@ def test_ticket_actions_refuse_a_missing_actor():
 @pytest.mark.django_db
 def test_system_writes_are_recorded_as_no_person():
     customer = UserFactory()
-    ticket = actions.create_ticket(actor=customer, subject="Hi", description="x")
-    actions.update_ticket(ticket=ticket, actor=SYSTEM, via="system", priority="high")
+    ticket = create_ticket(actor=customer, subject="Hi", description="x")
+    update_ticket(ticket=ticket, actor=SYSTEM, via="system", priority="high")
     audit = TicketAudit.objects.filter(ticket=ticket).latest("pk")
     assert audit.actor_id is None and audit.via == "system"
-    note = actions.add_comment(ticket=ticket, author=SYSTEM, body="Automated note", public=False)
+    note = add_comment(ticket=ticket, author=SYSTEM, body="Automated note", public=False)
     assert note.author_id is None and not note.public
 
 
@@ -76,7 +78,7 @@ def test_redaction_needs_a_person():
     from switchboard.tickets.attachments import redact_comment
 
     customer = UserFactory()
-    ticket = actions.create_ticket(actor=customer, subject="Hi", description="token abc")
+    ticket = create_ticket(actor=customer, subject="Hi", description="token abc")
     comment = ticket.comments.get()
     with pytest.raises(PermissionDenied):
         redact_comment(actor=SYSTEM, comment=comment)

@@ -15,7 +15,8 @@ from switchboard.accounts.models import AccountAuditEvent, Organization, OrgShar
 from switchboard.accounts.tests.factories import AgentFactory, UserFactory
 from switchboard.api.tests.conftest import ApiClient, client_for
 from switchboard.api.zendesk.render import iso
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Comment, Ticket, TicketField
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def make_ticket(requester, actor=None, **kw):
         # Tags and the like are for agents to set: such tickets are opened by the system.
         agent_only = {"tags", "ticket_type", "external_id", "ccs"} & set(kw)
         actor = SYSTEM if agent_only else requester
-    return actions.create_ticket(actor=actor, requester=requester, **kw)
+    return create_ticket(actor=actor, requester=requester, **kw)
 
 
 def basic(user_or_email, secret):
@@ -232,8 +233,8 @@ def test_update_is_partial_and_adds_public_and_private_comments(agent_api, custo
 
 def test_comments_hide_internal_notes_from_end_users(agent_api, customer_api, customer, agent_user):
     ticket = make_ticket(customer)
-    actions.add_comment(ticket=ticket, author=agent_user, body="secret note", public=False)
-    actions.add_comment(ticket=ticket, author=agent_user, body="public reply", public=True)
+    add_comment(ticket=ticket, author=agent_user, body="secret note", public=False)
+    add_comment(ticket=ticket, author=agent_user, body="public reply", public=True)
     agent_bodies = [
         c["body"] for c in agent_api.get(f"tickets/{ticket.pk}/comments.json").json()["comments"]
     ]

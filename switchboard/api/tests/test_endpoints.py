@@ -6,16 +6,16 @@ import pytest
 
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Ticket, TicketAudit, TicketField, View
-from switchboard.tickets.ticket_views import count_view
+from switchboard.tickets.saved_views import count_view
 
 pytestmark = pytest.mark.django_db
 
 
 def make(requester, n=1, **kw):
     return [
-        actions.create_ticket(
+        create_ticket(
             # tags are for agents to set: the arrangement opens them as the system
             actor=SYSTEM if kw else requester,
             requester=requester,

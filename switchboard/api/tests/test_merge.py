@@ -8,7 +8,7 @@ import pytest
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
 from switchboard.api.models import JobStatus
 from switchboard.api.tests.conftest import client_for
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
 
 SECRET = "acme-private-build-token-7731"
@@ -26,7 +26,7 @@ def globex_user(db):
 
 
 def _ticket(requester, subject: str, body: str) -> Ticket:
-    return actions.create_ticket(actor=requester, subject=subject, description=body)
+    return create_ticket(actor=requester, subject=subject, description=body)
 
 
 def _merge(api, target, **body):

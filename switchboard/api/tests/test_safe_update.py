@@ -8,12 +8,13 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import TicketAudit
 
 
 def _ticket(customer):
-    return actions.create_ticket(actor=customer, subject="Printer on fire", description="Help")
+    return create_ticket(actor=customer, subject="Printer on fire", description="Help")
 
 
 def test_safe_update_with_a_stale_stamp_is_a_409(agent_api, agent_user, customer):
@@ -21,7 +22,7 @@ def test_safe_update_with_a_stale_stamp_is_a_409(agent_api, agent_user, customer
     with time_machine.travel(timezone.now() - timedelta(minutes=5)):
         ticket = _ticket(customer)
     stamp = agent_api.get(f"tickets/{ticket.pk}").json()["ticket"]["updated_at"]
-    actions.update_ticket(ticket=ticket, actor=agent_user, priority="high")
+    update_ticket(ticket=ticket, actor=agent_user, priority="high")
     audits = TicketAudit.objects.filter(ticket=ticket).count()
 
     response = agent_api.put(

@@ -57,12 +57,12 @@ def auth_header(keep_connection, settings):
     """An admin with a ticket to look at, and rate limits off for the run."""
     from switchboard.accounts.actions import issue_api_token
     from switchboard.accounts.tests.factories import AdminFactory, UserFactory
-    from switchboard.tickets import actions
+    from switchboard.tickets.actions.create import create_ticket
 
     settings.SWITCHBOARD_API_RATE_LIMIT = 0
     admin = AdminFactory()
     customer = UserFactory()
-    actions.create_ticket(actor=customer, requester=customer, subject="One", description="Body")
+    create_ticket(actor=customer, requester=customer, subject="One", description="Body")
     token, _ = issue_api_token(user=admin)
     return {"Authorization": f"Bearer {token}"}
 

@@ -12,9 +12,9 @@ from switchboard.accounts.actions import issue_api_token
 from switchboard.accounts.models import Organization, OrgSharing, User
 from switchboard.accounts.tests.factories import AdminFactory
 from switchboard.api.zendesk.render import iso
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
-from switchboard.tickets.ticket_views import count_view
+from switchboard.tickets.saved_views import count_view
 
 zenpy = pytest.importorskip("zenpy")
 from zenpy.lib.api_objects import Comment as ZComment  # noqa: E402
@@ -107,7 +107,7 @@ def test_zenpy_drives_the_api_end_to_end(zd, admin, macro, new_tickets_view):
 
     # page through 250 tickets
     for i in range(250):
-        actions.create_ticket(
+        create_ticket(
             actor=admin,
             requester=db_user,
             subject=f"Bulk {i}",

@@ -152,7 +152,7 @@ class ViewCounts(Schema):
 
 
 def _view(request: HttpRequest, view_id: int) -> View:
-    from switchboard.tickets.ticket_views import views_for
+    from switchboard.tickets.saved_views import views_for
 
     view = views_for(actor(request)).filter(pk=view_id).first()
     if view is None:
@@ -173,7 +173,7 @@ def _count(renderer: Renderer, view_id: int, value: int) -> dict[str, Any]:
 @route(router, ["GET"], "/views", response={200: ViewList, **ERRORS})
 def list_views(request: HttpRequest, params: Query[PageParams]) -> HttpResponse:
     """Shared views and the caller's own. Agents only."""
-    from switchboard.tickets.ticket_views import views_for
+    from switchboard.tickets.saved_views import views_for
 
     if denied := _agents_only(request, "views"):
         return denied
@@ -193,7 +193,7 @@ def show_view(request: HttpRequest, view_id: int) -> HttpResponse:
 
 @route(router, ["GET"], "/views/{int:view_id}/count", response={200: ViewCountEnvelope, **ERRORS})
 def count_view(request: HttpRequest, view_id: int) -> HttpResponse:
-    from switchboard.tickets.ticket_views import count_view as count
+    from switchboard.tickets.saved_views import count_view as count
 
     if denied := _agents_only(request, "views"):
         return denied
@@ -205,7 +205,7 @@ def count_view(request: HttpRequest, view_id: int) -> HttpResponse:
 @route(router, ["GET"], "/views/{int:view_id}/tickets", response={200: TicketList, **ERRORS})
 def view_tickets(request: HttpRequest, view_id: int, params: Query[PageParams]) -> HttpResponse:
     """The view's tickets in the view's order."""
-    from switchboard.tickets.ticket_views import tickets_in_view
+    from switchboard.tickets.saved_views import tickets_in_view
 
     if denied := _agents_only(request, "views"):
         return denied
@@ -215,7 +215,7 @@ def view_tickets(request: HttpRequest, view_id: int, params: Query[PageParams]) 
 
 
 def _count_many(request: HttpRequest, ids: str) -> HttpResponse:
-    from switchboard.tickets.ticket_views import count_views, views_for
+    from switchboard.tickets.saved_views import count_views, views_for
 
     if denied := _agents_only(request, "views"):
         return denied

@@ -29,7 +29,8 @@ from switchboard.api.zendesk.schemas import (
     TicketList,
 )
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
-from switchboard.tickets import actions, queries
+from switchboard.tickets import queries
+from switchboard.tickets.actions import comments, create, lifecycle, update
 from switchboard.tickets.models import AuditEvent, Channel, Macro, Ticket, TicketAudit
 
 router = Router(tags=["tickets"])
@@ -207,7 +208,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
                 raise ValidationFailed(
                     "via_followup_source_id: no such ticket.", field="via_followup_source_id"
                 ) from None
-            ticket = actions.create_follow_up(
+            ticket = create.create_follow_up(
                 source=source, actor=who, body=body, channel=Channel.API
             )
         else:
@@ -221,7 +222,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
             else:
                 requester = who
             changes = _changes({k: v for k, v in data.items() if k != "requester_id"})
-            ticket = actions.create_ticket(
+            ticket = create.create_ticket(
                 actor=who,
                 subject=data.get("subject") or "",
                 description=body,
@@ -244,7 +245,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
             )
             org = changes.get("organization")
             if "organization" in changes and org != ticket.organization:
-                ticket = actions.update_ticket(
+                ticket = update.update_ticket(
                     ticket=ticket, actor=who, via=Channel.API, organization=org
                 )
         audits = _audits(ticket, 0)
@@ -288,13 +289,13 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> Ht
     with transaction.atomic():
         ticket = queries.ticket_for_user(who, ticket_id)
         if stamp is not None:
-            ticket = actions.require_unchanged_since(ticket=ticket, stamp=stamp)
+            ticket = update.require_unchanged_since(ticket=ticket, stamp=stamp)
         before = ticket.audits.aggregate(m=Max("pk"))["m"] or 0
         changes = _changes(data)
         comment = data.get("comment")
         if comment is not None:
             status = changes.pop("status", None)
-            actions.add_comment(
+            comments.add_comment(
                 ticket=ticket,
                 author=who,
                 body=_comment_body(comment, who),
@@ -304,7 +305,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketIn) -> Ht
                 changes=changes or None,
             )
         elif changes:
-            actions.update_ticket(ticket=ticket, actor=who, via=Channel.API, **changes)
+            update.update_ticket(ticket=ticket, actor=who, via=Channel.API, **changes)
         audits = _audits(ticket, before)
     return _ticket_and_audit(request, _reload(ticket.pk), audits, who, 200)
 
@@ -314,7 +315,7 @@ def delete_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Admins only. 204."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.delete_ticket(ticket=ticket, actor=who)
+    lifecycle.delete_ticket(ticket=ticket, actor=who)
     return HttpResponse(status=204)
 
 
@@ -440,7 +441,7 @@ def set_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Replace the ticket's tags."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.set_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
+    update.set_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 
@@ -449,7 +450,7 @@ def add_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> Ht
     """Add tags, keeping the others."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.add_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
+    update.add_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 
@@ -458,7 +459,7 @@ def remove_ticket_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) ->
     """Remove the tags named."""
     who = actor(request)
     ticket = queries.ticket_for_user(who, ticket_id)
-    actions.remove_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
+    update.remove_tags(ticket=ticket, actor=who, tags=payload.tags, via=Channel.API)
     return _tags_response(request, ticket.pk)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
 from switchboard.calls.models import EventType
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 
 WEEKDAYS_9_TO_5 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sun")}
 # Monday 2 Nov 2026, 00:00 UTC: the day after US DST ends (Sunday 1 Nov).

@@ -105,7 +105,7 @@ def test_slots_then_book_201_then_409(api, ticket, host):
 
 
 def test_taken_slot_is_409_and_bad_input_422_without_consuming(api, ticket, host, requester):
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     other = create_ticket(actor=requester, requester=requester, subject="B", description="b")
     first = mint(api, ticket, agent_id=host.pk)

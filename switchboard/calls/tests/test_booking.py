@@ -92,7 +92,7 @@ def test_overlapping_event_types_never_both_book_buffers_included(
     """A 15-minute call cannot start inside a 60-minute call's time or its 15-minute buffer."""
     _, token = mint(host, ticket, support_call)
     book(token, TUESDAY_10)  # 10:00-11:00 + 15 min buffer after
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     other = create_ticket(actor=requester, requester=requester, subject="Other", description="x")
     _, token2 = mint(host, other, discovery)
@@ -278,7 +278,7 @@ def test_macro_placeholder_mints_a_link_that_answers(host, ticket, support_call,
 
     from django.apps import apps
 
-    from switchboard.tickets.actions import apply_macro
+    from switchboard.tickets.actions.macros import apply_macro
     from switchboard.tickets.models import Macro
 
     if not Macro.objects.filter(title="General::Invite customer call").exists():

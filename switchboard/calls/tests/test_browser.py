@@ -18,7 +18,7 @@ from switchboard.calls.tests.conftest import ensure_event_types
 from switchboard.core.sweeps import registered_sweeps, run_sweep
 from switchboard.notify import shipped
 from switchboard.notify.models import Delivery
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.web.tests.conftest import PASSWORD, install_shipped_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -71,7 +71,7 @@ def test_overlapping_event_types_for_one_agent_never_both_book(
 ):
     """60-minute Support calls and 15-minute Discovery calls aimed at overlapping times of one
     agent, each through its own link: whatever wins, no two calls' blocked times overlap."""
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     jobs = []
     for i in range(24):

@@ -107,7 +107,7 @@ def test_ended_call_summary_reminder_unless_a_summary_follows(call, ticket, host
 
 
 def test_a_public_agent_reply_after_the_call_is_its_summary(call, ticket, host):
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     sweep(TUESDAY_10)
     actions.end_call(call=call, actor=host, now=TUESDAY_10 + timedelta(minutes=50))

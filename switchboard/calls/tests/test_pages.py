@@ -165,7 +165,7 @@ def test_call_settings_page_sets_hours_room_and_validates(agent_client, host):
 
 
 def test_call_suggested_view_lists_flagged_tickets(agent_client, requester, host):
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
 
     vague = create_ticket(
         actor=requester, requester=requester, subject="Help", description="It doesn't work."

@@ -100,7 +100,7 @@ def test_orphan_attachment_files_older_than_a_day_are_deleted(settings, tmp_path
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
     from switchboard.tickets.models import Attachment
 
     settings.MEDIA_ROOT = tmp_path

@@ -14,7 +14,9 @@ from switchboard.core.worker import run_pending_jobs
 from switchboard.crm.models import CaseLink, CrmContact
 from switchboard.crm.tests.fake_salesforce import FakeSalesforce
 from switchboard.notify.models import Delivery, DeliveryStatus
-from switchboard.tickets.actions import add_comment, create_ticket, update_ticket
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,7 +20,7 @@ from switchboard.crm.checks import evaluate, run_checks
 from switchboard.crm.models import CrmAccount, IntegrityFinding, IntegrityRun
 from switchboard.notify.models import Delivery
 from switchboard.sla.models import TicketClock
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db
 

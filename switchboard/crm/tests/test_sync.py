@@ -18,7 +18,7 @@ from switchboard.crm.runner import SyncBusy, run_sync, take_lease
 from switchboard.crm.tests.conftest import account, contact
 from switchboard.crm.tests.fake_salesforce import FakeSalesforce
 from switchboard.sla.models import TicketClock
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db
 

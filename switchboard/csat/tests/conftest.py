@@ -17,7 +17,8 @@ from switchboard.accounts.tests.factories import (
 from switchboard.notify.models import Delivery
 from switchboard.oncall import actions as oncall_actions
 from switchboard.oncall.models import OnCallSchedule
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import solve_ticket, update_ticket
 
 # A Monday 07:00 UTC: the handbook's weekly hand-off.
 HANDOFF = datetime(2026, 1, 5, 7, tzinfo=UTC)
@@ -72,13 +73,13 @@ def reviewing_schedule(managers):
 def new_ticket(requester, **kw):
     kw.setdefault("subject", "Runner stuck")
     kw.setdefault("description", "Pipelines hang at 'pending' since the upgrade.")
-    return actions.create_ticket(actor=kw.pop("actor", requester), requester=requester, **kw)
+    return create_ticket(actor=kw.pop("actor", requester), requester=requester, **kw)
 
 
 def solved_ticket(requester, agent, group=None, **kw):
     ticket = new_ticket(requester, **kw)
-    actions.update_ticket(ticket=ticket, actor=agent, assignee=agent, group=group)
-    return actions.solve_ticket(ticket=ticket, actor=agent)
+    update_ticket(ticket=ticket, actor=agent, assignee=agent, group=group)
+    return solve_ticket(ticket=ticket, actor=agent)
 
 
 def survey_emails():

@@ -14,7 +14,10 @@ from switchboard.core.sweeps import registered_sweeps, run_sweep
 from switchboard.csat.models import Exclusion, SatisfactionRating, Score
 from switchboard.csat.sweeps import SWEEP_NAME
 from switchboard.csat.tests.conftest import new_ticket, solved_ticket, survey_emails
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.lifecycle import close_if_still_solved
+from switchboard.tickets.actions.merge import merge_tickets
+from switchboard.tickets.actions.update import solve_ticket, update_ticket
 from switchboard.tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +62,7 @@ def test_survey_goes_out_at_solved_plus_24_hours(customer, agent, group, org):
     # once: a second sweep finds nothing due, and reassigning later does not move the rating
     assert sweep(start + 3 * DAY) == 0
     other = AgentFactory()
-    actions.update_ticket(ticket=Ticket.objects.get(pk=ticket.pk), actor=other, assignee=other)
+    update_ticket(ticket=Ticket.objects.get(pk=ticket.pk), actor=other, assignee=other)
     rating.refresh_from_db()
     assert rating.assignee_id == agent.pk
     assert len(survey_emails()) == 1
@@ -71,7 +74,7 @@ def test_reopened_before_send_gets_no_survey_then_the_next_solve_does(customer, 
     with time_machine.travel(start, tick=False):
         ticket = solved_ticket(customer, agent)
     with time_machine.travel(start + timedelta(hours=2), tick=False):
-        actions.add_comment(ticket=ticket, author=customer, body="Still broken.", public=True)
+        add_comment(ticket=ticket, author=customer, body="Still broken.", public=True)
     assert Ticket.objects.get(pk=ticket.pk).status == "open"
     first = SatisfactionRating.objects.get(ticket=ticket)
     assert first.due_at is None and first.excluded_reason == Exclusion.REOPENED
@@ -79,7 +82,7 @@ def test_reopened_before_send_gets_no_survey_then_the_next_solve_does(customer, 
     assert survey_emails() == []
 
     with time_machine.travel(start + 3 * DAY, tick=False):
-        actions.solve_ticket(ticket=Ticket.objects.get(pk=ticket.pk), actor=agent)
+        solve_ticket(ticket=Ticket.objects.get(pk=ticket.pk), actor=agent)
     sweep(start + 4 * DAY)
     second = SatisfactionRating.objects.get(ticket=ticket, solve_cycle=2)
     assert second.score == Score.OFFERED
@@ -100,7 +103,7 @@ def test_exclusions_get_no_survey(exclusion, customer, agent):
         ticket = solved_ticket(requester, agent)
         if exclusion == "merged":
             target = new_ticket(customer, subject="Same problem")
-            actions.merge_tickets(actor=agent, sources=[ticket], target=target)
+            merge_tickets(actor=agent, sources=[ticket], target=target)
     sweep(start + 2 * DAY)
     rating = SatisfactionRating.objects.get(ticket=ticket)
     expected = {
@@ -143,7 +146,7 @@ def test_closed_after_solve_still_gets_its_survey(customer, agent, settings):
     with time_machine.travel(start, tick=False):
         ticket = solved_ticket(customer, agent)
     with time_machine.travel(start + 4 * DAY + timedelta(minutes=1), tick=False):
-        actions.close_if_still_solved(ticket_id=ticket.pk, now=timezone.now())
+        close_if_still_solved(ticket_id=ticket.pk, now=timezone.now())
     assert Ticket.objects.get(pk=ticket.pk).status == "closed"
     sweep(start + 5 * DAY)
     assert len(survey_emails()) == 1

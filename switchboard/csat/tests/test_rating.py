@@ -155,10 +155,10 @@ def test_agent_reply_email_to_the_requester_carries_how_are_we_doing(customer, a
     """The requester's copy of an agent's reply has the feedback link; agents' emails do not."""
     from switchboard.csat.tests.conftest import new_ticket
     from switchboard.notify.models import Delivery
-    from switchboard.tickets import actions as ticket_actions
+    from switchboard.tickets.actions.comments import add_comment
 
     ticket = new_ticket(customer)
-    ticket_actions.add_comment(ticket=ticket, author=agent, body="Try restarting.", public=True)
+    add_comment(ticket=ticket, author=agent, body="Try restarting.", public=True)
     mail = Delivery.objects.filter(recipient=customer.email, event="ticket.commented").get()
     link = f"/portal/tickets/{ticket.pk}/feedback"
     assert link in mail.payload["text"] and link in mail.payload["html"]

@@ -16,7 +16,8 @@ from switchboard.csat import actions, queries, summary
 from switchboard.csat.models import Reason, WeeklySummary
 from switchboard.csat.tests.conftest import solved_ticket, survey_emails, survey_token
 from switchboard.csat.tests.test_offer import DAY, sweep
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def history(customer, agent, group, managers, reviewing_schedule):
     with time_machine.travel(datetime(2026, 1, 15, 9, tzinfo=UTC), tick=False):
         reopened = solved_ticket(customer, agent)
     with time_machine.travel(datetime(2026, 1, 15, 11, tzinfo=UTC), tick=False):
-        ticket_actions.add_comment(ticket=reopened, author=customer, body="No.", public=True)
+        add_comment(ticket=reopened, author=customer, body="No.", public=True)
     sweep(datetime(2026, 1, 17, tzinfo=UTC))
     return tokens, csm, other
 
@@ -108,7 +109,7 @@ def test_summary_equals_a_recomputation_after_offers_ratings_and_changes(history
     )
     # mid-ticket feedback on an open ticket, changed once; feedback logged by the CSM/TAM
     with time_machine.travel(datetime(2026, 1, 20, 9, tzinfo=UTC), tick=False):
-        open_ticket = ticket_actions.create_ticket(
+        open_ticket = create_ticket(
             actor=customer, requester=customer, subject="Slow UI", description="Slow."
         )
         actions.rate_as_requester(ticket=open_ticket, user=customer, score="good")

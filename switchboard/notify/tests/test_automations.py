@@ -14,7 +14,9 @@ from switchboard.notify import shipped
 from switchboard.notify.automations import TIMER_KIND
 from switchboard.notify.models import Delivery
 from switchboard.notify.rule_models import TimeRule, TimeRuleFiring, Trigger
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import solve_ticket, update_ticket
 from switchboard.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +68,8 @@ def test_pending_reminder_fires_once_per_pending_period(customer, agent):
         actions=[{"type": "email_requester", "template": "rules/time_rule_reminder"}],
     )
     t0 = TUESDAY
-    ticket = at(t0, actions.create_ticket, actor=customer, subject="Help", description="x")
-    at(t0, actions.update_ticket, ticket=ticket, actor=agent, status="pending")
+    ticket = at(t0, create_ticket, actor=customer, subject="Help", description="x")
+    at(t0, update_ticket, ticket=ticket, actor=agent, status="pending")
     sweep(t0 + timedelta(hours=1, minutes=59))
     assert not Delivery.objects.exists()
     sweep(t0 + timedelta(hours=2))
@@ -77,15 +79,15 @@ def test_pending_reminder_fires_once_per_pending_period(customer, agent):
     assert mails[0].event == "automation.pending_reminder"
     assert f"/portal/tickets/{ticket.pk}/" in mails[0].payload["text"]
     # The requester answers (→ open), the agent asks again: a new pending period.
-    at(t0 + timedelta(hours=4), actions.add_comment, ticket=ticket, author=customer, body="ok")
-    at(t0 + timedelta(hours=5), actions.update_ticket, ticket=ticket, actor=agent, status="pending")
+    at(t0 + timedelta(hours=4), add_comment, ticket=ticket, author=customer, body="ok")
+    at(t0 + timedelta(hours=5), update_ticket, ticket=ticket, actor=agent, status="pending")
     sweep(t0 + timedelta(hours=7))
     assert Delivery.objects.count() == 2
     assert TimeRuleFiring.objects.filter(rule=rule, ticket=ticket).count() == 2
     # Leaving pending before the due time cancels the reminder.
-    at(t0 + timedelta(hours=8), actions.update_ticket, ticket=ticket, actor=agent, status="open")
-    at(t0 + timedelta(hours=9), actions.update_ticket, ticket=ticket, actor=agent, status="pending")
-    at(t0 + timedelta(hours=10), actions.update_ticket, ticket=ticket, actor=agent, status="open")
+    at(t0 + timedelta(hours=8), update_ticket, ticket=ticket, actor=agent, status="open")
+    at(t0 + timedelta(hours=9), update_ticket, ticket=ticket, actor=agent, status="pending")
+    at(t0 + timedelta(hours=10), update_ticket, ticket=ticket, actor=agent, status="open")
     sweep(t0 + timedelta(hours=12))
     assert Delivery.objects.count() == 2
 
@@ -96,8 +98,8 @@ def test_close_solved_rule_with_n_takes_over_the_close(customer, agent):
     rule = TimeRule.objects.get(shipped_key="close_solved")
     rule.amount = 2
     rule.save()
-    ticket = at(TUESDAY, actions.create_ticket, actor=customer, subject="Help", description="x")
-    at(TUESDAY, actions.solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
+    ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
+    at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
     builtin = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
     assert builtin.due_at is None
     sweep(TUESDAY + timedelta(days=2) - timedelta(seconds=1))
@@ -111,8 +113,8 @@ def test_close_solved_rule_with_n_takes_over_the_close(customer, agent):
 def test_close_solved_rule_without_n_leaves_the_builtin_timer(customer, agent, settings):
     """N blank (as shipped): SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS and the built-in timer apply."""
     settings.SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = 1
-    ticket = at(TUESDAY, actions.create_ticket, actor=customer, subject="Help", description="x")
-    at(TUESDAY, actions.solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
+    ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
+    at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
     builtin = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
     assert builtin.due_at == TUESDAY + timedelta(days=1)
     assert not Timer.objects.filter(kind=TIMER_KIND).exists()
@@ -123,8 +125,8 @@ def test_switching_the_close_rule_off_hands_tickets_back(customer, agent, settin
     deactivated before its due time."""
     settings.SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = 4
     TimeRule.objects.filter(shipped_key="close_solved").update(amount=2)
-    ticket = at(TUESDAY, actions.create_ticket, actor=customer, subject="Help", description="x")
-    at(TUESDAY, actions.solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
+    ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
+    at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
     TimeRule.objects.filter(shipped_key="close_solved").update(is_active=False)
     sweep(TUESDAY + timedelta(days=2))
     assert Ticket.objects.get(pk=ticket.pk).status == "solved"
@@ -142,7 +144,7 @@ def test_sla_breached_rule_fires_once(customer):
     )
     ticket = at(
         TUESDAY,
-        actions.create_ticket,
+        create_ticket,
         actor=customer,
         subject="Down",
         description="x",
@@ -170,7 +172,7 @@ def test_sla_minutes_left_rule_fires_at_its_own_mark(customer, agent):
     )
     ticket = at(
         TUESDAY,
-        actions.create_ticket,
+        create_ticket,
         actor=customer,
         subject="Down",
         description="x",
@@ -179,7 +181,7 @@ def test_sla_minutes_left_rule_fires_at_its_own_mark(customer, agent):
     # Raised to high at 13:00: the due time moves to created + 4 h.
     at(
         TUESDAY + timedelta(hours=1),
-        actions.update_ticket,
+        update_ticket,
         ticket=ticket,
         actor=agent,
         priority="high",

@@ -21,7 +21,7 @@ from switchboard.accounts.tests.factories import (
 )
 from switchboard.notify import bot, chat_auth
 from switchboard.notify.actions_chat import ChatUser, link_chat_user
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 URL = "/chat/commands"

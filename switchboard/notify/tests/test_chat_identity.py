@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from switchboard.accounts.tests.factories import AdminFactory, AgentFactory, UserFactory
 from switchboard.notify.actions_chat import ChatUser, link_chat_user
 from switchboard.notify.models import ChatIdentity
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import View
 
 SECRET = "e3b0c44298fc1c149afbf4c8996fb924"

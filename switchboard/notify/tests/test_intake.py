@@ -17,7 +17,10 @@ from switchboard.accounts.tests.factories import OrganizationDomainFactory
 from switchboard.notify import message_ids
 from switchboard.notify.intake import receive_email
 from switchboard.notify.models import Delivery, InboundEmail, InboundOutcome
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.lifecycle import close_if_still_solved
+from switchboard.tickets.actions.update import add_tags, solve_ticket
 from switchboard.tickets.models import Attachment, Channel, Comment, Ticket, TicketStatus
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -54,7 +57,7 @@ def mail(
 
 
 def open_ticket(requester, subject: str = "Backups fail") -> Ticket:
-    return ticket_actions.create_ticket(
+    return create_ticket(
         actor=SYSTEM,
         requester=requester,
         subject=subject,
@@ -209,7 +212,7 @@ def test_reply_threads_by_customer_earlier_message_id(ann, user_factory):
 
 def test_requester_reply_reopens_solved_ticket(ann, agent):
     ticket = open_ticket(ann)
-    ticket_actions.solve_ticket(ticket=ticket, actor=agent, comment="Fixed.")
+    solve_ticket(ticket=ticket, actor=agent, comment="Fixed.")
     receive_email(mail(subject=f"Re: [#{ticket.pk}]", body="No, it is not."))
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN
@@ -217,10 +220,10 @@ def test_requester_reply_reopens_solved_ticket(ann, agent):
 
 def test_reply_to_closed_ticket_creates_follow_up(ann, agent):
     ticket = open_ticket(ann)
-    ticket_actions.add_tags(ticket=ticket, actor=agent, tags=["backup"])
-    ticket_actions.solve_ticket(ticket=ticket, actor=agent, comment="Fixed.")
+    add_tags(ticket=ticket, actor=agent, tags=["backup"])
+    solve_ticket(ticket=ticket, actor=agent, comment="Fixed.")
     later = timezone.now() + timedelta(days=5)
-    assert ticket_actions.close_if_still_solved(ticket_id=ticket.pk, now=later)
+    assert close_if_still_solved(ticket_id=ticket.pk, now=later)
     raw = mail(body="It is back.", headers={"In-Reply-To": message_ids.thread_root_id(ticket.pk)})
     inbound = receive_email(raw)
     assert inbound.outcome == InboundOutcome.FOLLOW_UP
@@ -387,7 +390,7 @@ def test_reply_attachments_are_kept(ann):
 def test_reply_from_someone_not_allowed_is_refused_politely(ann, user_factory):
     """Nothing is added; one refusal is queued, and it does not reveal the ticket."""
     ticket = open_ticket(ann, subject="Secret project Falcon")
-    ticket_actions.add_comment(ticket=ticket, author=ann, body="confidential details")
+    add_comment(ticket=ticket, author=ann, body="confidential details")
     user_factory(email="mallory@example.test")
     raw = mail(
         sender="mallory@example.test",

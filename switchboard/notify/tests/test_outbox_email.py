@@ -12,7 +12,7 @@ from switchboard.core.worker import run_pending_jobs
 from switchboard.notify import message_ids
 from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from switchboard.notify.outbox import queue_email, render_email
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def ticket(agent, user_factory):
     customer = user_factory(email="ann@customer.test")
-    return ticket_actions.create_ticket(
+    return create_ticket(
         actor=customer, requester=customer, subject="Printer on fire", description="Help"
     )
 

@@ -14,7 +14,7 @@ from switchboard.notify import shipped
 from switchboard.notify.models import Endpoint
 from switchboard.notify.rule_models import TimeRule, Trigger
 from switchboard.notify.signing import new_secret
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 
 # The inline worker closes stale connections, so these tests need real transactions; the
 # flush between such tests drops migration data, so each test seeds the shipped rules itself.
@@ -63,9 +63,7 @@ def test_tam_gets_the_new_ticket_email_over_smtp(smtp_server):
     org = OrganizationFactory(name="Globex Corp", support_level="priority", account_manager=tam)
     contact = UserFactory(email="hank@globex.test", name="Hank Scorpio", organization=org)
     with time_machine.travel(TUESDAY, tick=False):
-        ticket = actions.create_ticket(
-            actor=contact, subject="Pipelines stuck", description="Since 10:00"
-        )
+        ticket = create_ticket(actor=contact, subject="Pipelines stuck", description="Since 10:00")
     run_pending_jobs()
     smtp_server.wait_for(2)
     by_rcpt = {
@@ -93,8 +91,8 @@ def test_live_feeds_are_separate_per_product_line(http_receiver):
     endpoint(shipped.FEED_SAAS, http_receiver.url_for("/saas"), ["ticket.created"])
     sm = UserFactory(organization=OrganizationFactory(name="Initech", product_line="self_managed"))
     saas = UserFactory(organization=OrganizationFactory(name="Hooli", product_line="saas"))
-    t1 = actions.create_ticket(actor=sm, subject="Backup fails", description="x")
-    t2 = actions.create_ticket(actor=saas, subject="Login slow", description="y")
+    t1 = create_ticket(actor=sm, subject="Backup fails", description="x")
+    t2 = create_ticket(actor=saas, subject="Login slow", description="y")
     run_pending_jobs()
     http_receiver.wait_for(2)
     by_path = {r.path: r.json()["text"] for r in http_receiver.requests}
@@ -112,19 +110,19 @@ def test_premium_breach_warning_goes_to_chat_exactly_once(http_receiver):
     premium = OrganizationFactory(name="Umbrella", support_level="priority")
     standard = OrganizationFactory(name="Soylent", support_level="standard")
     with time_machine.travel(TUESDAY, tick=False):
-        hot = actions.create_ticket(
+        hot = create_ticket(
             actor=UserFactory(organization=premium),
             subject="Down",
             description="x",
             priority="high",
         )
-        actions.create_ticket(
+        create_ticket(
             actor=UserFactory(organization=premium),
             subject="Meh",
             description="x",
             priority="low",
         )
-        actions.create_ticket(
+        create_ticket(
             actor=UserFactory(organization=standard),
             subject="Down too",
             description="x",
@@ -155,7 +153,6 @@ def test_seeding_demo_data_notifies_nobody():
 
     from switchboard.accounts.models import User
     from switchboard.notify.models import Delivery
-    from switchboard.tickets.actions import create_ticket
 
     call_command("seed_demo")
     assert Delivery.objects.count() == 0

@@ -15,7 +15,7 @@ from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
 from switchboard.notify import message_ids
 from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
-from switchboard.tickets import actions as ticket_actions
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Channel, Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -110,7 +110,7 @@ def test_reply_from_agent_threads_over_smtp(smtpd, child_env, settings):
     settings.SECRET_KEY = child_env["SECRET_KEY"]  # sign as the listener will verify
     requester = UserFactory(email="bob@example.test")
     agent = UserFactory(email="agent7@switchboard.test", role="agent")
-    ticket = ticket_actions.create_ticket(
+    ticket = create_ticket(
         actor=SYSTEM, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
     )
     reply_to = message_ids.reply_address(ticket.pk, agent.pk)
@@ -125,7 +125,7 @@ def test_unsigned_agent_reply_over_smtp_is_refused(smtpd):
     """Only the signed reply address proves an agent's reply; the bare support address does not."""
     requester = UserFactory(email="bob@example.test")
     agent = UserFactory(email="agent8@switchboard.test", role="agent")
-    ticket = ticket_actions.create_ticket(
+    ticket = create_ticket(
         actor=requester, requester=requester, subject="Hi", description="x", channel=Channel.EMAIL
     )
     send(smtpd.port, message(From=agent.email, References=message_ids.thread_root_id(ticket.pk)))

@@ -11,7 +11,9 @@ from switchboard.accounts.tests.factories import AgentFactory, OrganizationFacto
 from switchboard.notify import triggers
 from switchboard.notify.models import Delivery
 from switchboard.notify.rule_models import Trigger, TriggerFiring
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import solve_ticket, update_ticket
 from switchboard.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,7 @@ def customer():
 
 
 def new_ticket(requester, **kw):
-    return actions.create_ticket(actor=requester, subject="Help", description="Broken", **kw)
+    return create_ticket(actor=requester, subject="Help", description="Broken", **kw)
 
 
 def test_triggers_run_in_order_and_see_earlier_changes(customer):
@@ -84,11 +86,11 @@ def test_set_field_action_does_not_loop(customer):
     )
     ticket = new_ticket(customer)
     agent = AgentFactory()
-    actions.update_ticket(ticket=ticket, actor=agent, priority="high")
+    update_ticket(ticket=ticket, actor=agent, priority="high")
     ticket.refresh_from_db()
     assert ticket.tag_names() == ["touched"]
     assert TriggerFiring.objects.filter(ticket=ticket).count() == 1
-    actions.update_ticket(ticket=ticket, actor=agent, priority="low")
+    update_ticket(ticket=ticket, actor=agent, priority="low")
     assert TriggerFiring.objects.filter(ticket=ticket).count() == 2
 
 
@@ -101,9 +103,9 @@ def test_status_changed_and_changed_to(customer):
     )
     ticket = new_ticket(customer)
     agent = AgentFactory()
-    actions.update_ticket(ticket=ticket, actor=agent, status="pending")
+    update_ticket(ticket=ticket, actor=agent, status="pending")
     assert Ticket.objects.get(pk=ticket.pk).tag_names() == []
-    actions.solve_ticket(ticket=ticket, actor=agent, comment="Done")
+    solve_ticket(ticket=ticket, actor=agent, comment="Done")
     assert "was_solved" in Ticket.objects.get(pk=ticket.pk).tag_names()
 
 
@@ -122,9 +124,9 @@ def test_requester_email_respects_access_and_internal_notes(customer):
     )
     ticket = new_ticket(customer)
     agent = AgentFactory(name="Ann Agent")
-    actions.add_comment(ticket=ticket, author=agent, body="secret plan", public=False)
+    add_comment(ticket=ticket, author=agent, body="secret plan", public=False)
     assert not Delivery.objects.filter(ticket=ticket).exists()
-    actions.add_comment(ticket=ticket, author=agent, body="Try restarting", public=True)
+    add_comment(ticket=ticket, author=agent, body="Try restarting", public=True)
     mails = list(Delivery.objects.filter(ticket=ticket))
     assert [d.recipient for d in mails] == [customer.email]
     assert "Try restarting" in mails[0].payload["text"]
@@ -135,7 +137,7 @@ def test_requester_email_respects_access_and_internal_notes(customer):
         "skipped": "recipient may not view the ticket"
     } in firing.outcome
     # The requester's own public comment is not mailed back to them.
-    actions.add_comment(ticket=ticket, author=customer, body="Still broken", public=True)
+    add_comment(ticket=ticket, author=customer, body="Still broken", public=True)
     assert Delivery.objects.filter(ticket=ticket).count() == 1
 
 
@@ -226,14 +228,14 @@ def test_requester_email_description_is_the_first_public_comment(customer):
         ],
     )
     agent = AgentFactory()
-    ticket = actions.create_ticket(
+    ticket = create_ticket(
         actor=agent,
         requester=customer,
         subject="Help",
         description="internal: suspected abuse",
         public=False,
     )
-    actions.add_comment(ticket=ticket, author=agent, body="We reset your key.", public=True)
+    add_comment(ticket=ticket, author=agent, body="We reset your key.", public=True)
     mail = Delivery.objects.get(ticket=ticket, recipient=customer.email)
     assert mail.payload["subject"].endswith("About: We reset your key.")
     assert "abuse" not in str(mail.payload)
@@ -250,13 +252,11 @@ def test_email_ccs_mails_each_cc_what_they_may_see(customer):
     )
     agent = AgentFactory()
     # End-users cannot set CCs when opening a ticket (#11): an agent opens it for the customer.
-    ticket = actions.create_ticket(
+    ticket = create_ticket(
         actor=agent, requester=customer, subject="Help", description="Broken", ccs=[cc, gone]
     )
-    actions.add_comment(
-        ticket=ticket, author=agent, body="private: cc is a competitor", public=False
-    )
-    actions.add_comment(ticket=ticket, author=agent, body="Fixed in 16.5", public=True)
+    add_comment(ticket=ticket, author=agent, body="private: cc is a competitor", public=False)
+    add_comment(ticket=ticket, author=agent, body="Fixed in 16.5", public=True)
     mails = list(Delivery.objects.filter(ticket=ticket).order_by("pk"))
     assert {m.recipient for m in mails} == {cc.email}
     assert "competitor" not in str([m.payload for m in mails])
@@ -291,9 +291,7 @@ def test_customer_audience_webhook_gets_what_the_requester_may_see(customer):
         ],
     )
     ticket = new_ticket(customer)
-    actions.add_comment(
-        ticket=ticket, author=AgentFactory(), body="note: refund them", public=False
-    )
+    add_comment(ticket=ticket, author=AgentFactory(), body="note: refund them", public=False)
     customer_side = Delivery.objects.get(endpoint=theirs)
     agent_side = Delivery.objects.get(endpoint=ours)
     assert "refund" not in str(customer_side.payload)

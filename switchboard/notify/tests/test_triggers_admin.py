@@ -9,7 +9,7 @@ import pytest
 from switchboard.accounts.tests.factories import OrganizationFactory, UserFactory
 from switchboard.notify import shipped
 from switchboard.notify.rule_models import TimeRule, Trigger, TriggerFiring
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,7 @@ def test_deactivate_action(admin_client_):
 def test_preview_against_a_ticket_sends_nothing(admin_client_):
     """'Test against ticket #N' says whether the trigger would fire and why, and fires nothing."""
     org = OrganizationFactory(name="Acme <b>", support_level="priority")
-    ticket = actions.create_ticket(
-        actor=UserFactory(organization=org), subject="Help", description="x"
-    )
+    ticket = create_ticket(actor=UserFactory(organization=org), subject="Help", description="x")
     trigger = Trigger.objects.create(
         title="Priority only",
         events=["ticket.updated"],

@@ -61,13 +61,14 @@ def priority_org(org_factory):
 def test_urgent_ticket_from_priority_org_pages_customer_emergency(
     emergency, priority_org, user_factory, agent
 ):
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.create import create_ticket
+    from switchboard.tickets.actions.update import update_ticket
 
     service, _ = emergency
     service.pages_for_urgent_priority_tickets = True
     service.save()
     customer = user_factory(organization=priority_org)
-    normal = tickets.create_ticket(
+    normal = create_ticket(
         actor=customer,
         requester=customer,
         subject="slow",
@@ -75,7 +76,7 @@ def test_urgent_ticket_from_priority_org_pages_customer_emergency(
         priority="normal",
     )
     assert not Incident.objects.exists()
-    urgent = tickets.create_ticket(
+    urgent = create_ticket(
         actor=customer,
         requester=customer,
         subject="down",
@@ -88,8 +89,8 @@ def test_urgent_ticket_from_priority_org_pages_customer_emergency(
         urgent.pk,
         "helpdesk",
     )
-    tickets.update_ticket(ticket=normal, actor=agent, priority="urgent")
-    tickets.update_ticket(ticket=normal, actor=agent, subject="down now")  # no second page
+    update_ticket(ticket=normal, actor=agent, priority="urgent")
+    update_ticket(ticket=normal, actor=agent, subject="down now")  # no second page
     assert set(Incident.objects.values_list("dedup_key", flat=True)) == {
         f"ticket-{urgent.pk}",
         f"ticket-{normal.pk}",
@@ -97,13 +98,13 @@ def test_urgent_ticket_from_priority_org_pages_customer_emergency(
 
 
 def _urgent_ticket(emergency, priority_org, user_factory):
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.create import create_ticket
 
     service, _ = emergency
     service.pages_for_urgent_priority_tickets = True
     service.save()
     customer = user_factory(organization=priority_org)
-    ticket = tickets.create_ticket(
+    ticket = create_ticket(
         actor=customer,
         requester=customer,
         subject="down",
@@ -119,15 +120,15 @@ def test_a_public_agent_reply_acknowledges_the_ticket_incident(
 ):
     """Someone is on it: the incident stops paging, and its log says why. A customer's reply or
     an internal note does not count."""
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.comments import add_comment
 
     ticket, customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
-    tickets.add_comment(ticket=ticket, author=customer, body="still down")
-    tickets.add_comment(ticket=ticket, author=agent, body="looking", public=False)
+    add_comment(ticket=ticket, author=customer, body="still down")
+    add_comment(ticket=ticket, author=agent, body="looking", public=False)
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.TRIGGERED
 
-    tickets.add_comment(ticket=ticket, author=agent, body="We are on it.")
+    add_comment(ticket=ticket, author=agent, body="We are on it.")
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.ACKNOWLEDGED
     assert incident.acknowledged_by == agent and incident.next_escalation_at is None
@@ -137,10 +138,10 @@ def test_a_public_agent_reply_acknowledges_the_ticket_incident(
 
 @pytest.mark.django_db
 def test_solving_the_ticket_acknowledges_its_incident(emergency, priority_org, user_factory, agent):
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.update import update_ticket
 
     ticket, _customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
-    tickets.update_ticket(ticket=ticket, actor=agent, status="solved")
+    update_ticket(ticket=ticket, actor=agent, status="solved")
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.ACKNOWLEDGED
     assert f"ticket #{ticket.pk} was solved" in incident.log.get(kind="acknowledge").message
@@ -150,24 +151,24 @@ def test_solving_the_ticket_acknowledges_its_incident(emergency, priority_org, u
 def test_ticket_response_acknowledgement_can_be_turned_off(
     emergency, priority_org, user_factory, agent, settings
 ):
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.comments import add_comment
 
     settings.SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE = False
     ticket, _customer, incident = _urgent_ticket(emergency, priority_org, user_factory)
-    tickets.add_comment(ticket=ticket, author=agent, body="We are on it.")
+    add_comment(ticket=ticket, author=agent, body="We are on it.")
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.TRIGGERED
 
 
 @pytest.mark.django_db
 def test_urgent_ticket_from_standard_org_pages_nobody(emergency, org_factory, user_factory):
-    from switchboard.tickets import actions as tickets
+    from switchboard.tickets.actions.create import create_ticket
 
     service, _ = emergency
     service.pages_for_urgent_priority_tickets = True
     service.save()
     customer = user_factory(organization=org_factory(support_level="standard"))
-    tickets.create_ticket(
+    create_ticket(
         actor=customer,
         requester=customer,
         subject="down",

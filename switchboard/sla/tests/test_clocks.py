@@ -19,7 +19,9 @@ from switchboard.sla.models import (
     ScheduleInterval,
     TicketClock,
 )
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,7 @@ def utc(text: str) -> datetime:
 
 
 def open_ticket(requester, *, priority="normal", region=None, actor=SYSTEM, **kw) -> Ticket:
-    return actions.create_ticket(
+    return create_ticket(
         actor=actor,
         requester=requester,
         subject="It is broken",
@@ -134,13 +136,13 @@ def test_e6_agent_work_time_pauses_while_pending(travel, customer, support_agent
     assert work.due_at == utc("2025-11-03T14:00:00-05:00")  # 3 h Friday + 5 h Monday
 
     travel(utc("2025-10-31T16:00:00-04:00"))
-    actions.update_ticket(ticket=ticket, actor=support_agent, status="pending")
+    update_ticket(ticket=ticket, actor=support_agent, status="pending")
     work.refresh_from_db()
     assert (work.state, work.due_at, work.consumed) == ("paused", None, timedelta(hours=2))
     assert fresh(ticket).sla_due_at is None
 
     travel(utc("2025-11-03T10:00:00-05:00"))
-    actions.add_comment(ticket=ticket, author=requester, body="Any news?", public=True)
+    add_comment(ticket=ticket, author=requester, body="Any news?", public=True)
     work.refresh_from_db()
     assert fresh(ticket).status == "open"
     assert work.state == "running"
@@ -161,7 +163,7 @@ def test_e7_priority_raised_past_the_new_target_breaches_at_once(
     assert first.due_at == utc("2025-06-03T17:00:00-04:00")
 
     travel(utc("2025-06-03T14:00:00-04:00"))
-    actions.update_ticket(ticket=ticket, actor=support_agent, priority="high")
+    update_ticket(ticket=ticket, actor=support_agent, priority="high")
 
     first.refresh_from_db()
     assert first.state == "breached"
@@ -179,7 +181,7 @@ def test_priority_lowered_recomputes_from_the_original_start(travel, customer, s
     ticket = open_ticket(customer("priority", "amer"), priority="normal")
     assert clock(ticket, Metric.FIRST_REPLY).due_at == utc("2025-03-10T17:00:00-07:00")
     travel(utc("2025-03-10T18:00:00+00:00"))
-    actions.update_ticket(ticket=ticket, actor=support_agent, priority="low")
+    update_ticket(ticket=ticket, actor=support_agent, priority="low")
     first = clock(ticket, Metric.FIRST_REPLY)
     # Mon 09-17 (8 h) + Tue 05-17 (12 h) + Wed 05:00 + 4 h
     assert first.due_at == utc("2025-03-12T09:00:00-07:00")
@@ -196,9 +198,9 @@ def test_e8_next_reply_all_regions_and_amer(travel, customer, support_agent, reg
     travel(utc("2025-06-06T10:00:00-07:00"))
     ticket = open_ticket(requester, priority="high")
     travel(utc("2025-06-06T11:00:00-07:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="Looking.", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Looking.", public=True)
     travel(utc("2025-06-06T16:50:00-07:00"))
-    actions.add_comment(ticket=ticket, author=requester, body="Still broken.", public=True)
+    add_comment(ticket=ticket, author=requester, body="Still broken.", public=True)
 
     reply = clock(ticket, Metric.NEXT_REPLY)
     assert reply.original_started_at == utc("2025-06-06T16:50:00-07:00")
@@ -254,7 +256,7 @@ def test_policy_that_starts_to_match_applies_from_that_update(travel, customer, 
     org.support_level = "standard"
     org.save()
     travel(utc("2025-03-11T16:00:00+00:00"))  # Tue 09:00 PDT
-    actions.update_ticket(ticket=ticket, actor=support_agent, ticket_type="question")
+    update_ticket(ticket=ticket, actor=support_agent, ticket_type="question")
     first = clock(ticket, Metric.FIRST_REPLY)
     assert first.original_started_at == utc("2025-03-11T16:00:00+00:00")
     assert first.due_at == utc("2025-03-12T16:00:00+00:00")  # 24 h of the 24x5 schedule
@@ -269,14 +271,14 @@ def test_only_a_public_agent_comment_fulfils_first_reply(travel, customer, suppo
     travel(utc("2025-03-10T16:00:00+00:00"))
     ticket = open_ticket(requester)
     travel(utc("2025-03-10T16:10:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="note", public=False)
-    actions.add_comment(ticket=ticket, author=requester, body="more info", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="note", public=False)
+    add_comment(ticket=ticket, author=requester, body="more info", public=True)
     first = clock(ticket, Metric.FIRST_REPLY)
     assert first.state == "running"
     assert not TicketClock.objects.filter(ticket=ticket, metric=Metric.NEXT_REPLY).exists()
 
     travel(utc("2025-03-10T16:20:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="On it", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="On it", public=True)
     first.refresh_from_db()
     assert (first.state, first.fulfilled_at) == ("fulfilled", utc("2025-03-10T16:20:00+00:00"))
     assert kinds(first) == ["activate", "fulfil"]
@@ -287,17 +289,17 @@ def test_next_reply_starts_at_the_oldest_unanswered_comment(travel, customer, su
     requester = customer("standard")
     travel(utc("2025-03-10T16:00:00+00:00"))
     ticket = open_ticket(requester)
-    actions.add_comment(ticket=ticket, author=support_agent, body="Hi", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Hi", public=True)
     travel(utc("2025-03-10T17:00:00+00:00"))
-    actions.add_comment(ticket=ticket, author=requester, body="one", public=True)
+    add_comment(ticket=ticket, author=requester, body="one", public=True)
     travel(utc("2025-03-10T18:00:00+00:00"))
-    actions.add_comment(ticket=ticket, author=requester, body="two", public=True)
+    add_comment(ticket=ticket, author=requester, body="two", public=True)
     reply = clock(ticket, Metric.NEXT_REPLY)
     assert TicketClock.objects.filter(ticket=ticket, metric=Metric.NEXT_REPLY).count() == 1
     assert reply.original_started_at == utc("2025-03-10T17:00:00+00:00")
     assert reply.due_at == utc("2025-03-11T17:00:00+00:00")
     travel(utc("2025-03-10T19:00:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="Answer", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Answer", public=True)
     reply.refresh_from_db()
     assert reply.state == "fulfilled"
 
@@ -308,11 +310,11 @@ def test_periodic_update_runs_between_public_agent_comments(travel, customer, su
     travel(utc("2025-03-10T16:00:00+00:00"))
     ticket = open_ticket(requester, priority="urgent")
     travel(utc("2025-03-10T16:05:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="Joining a call", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Joining a call", public=True)
     update = clock(ticket, Metric.PERIODIC_UPDATE)
     assert update.due_at == utc("2025-03-10T20:05:00+00:00")
     travel(utc("2025-03-10T17:00:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="Fixed db", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Fixed db", public=True)
     update.refresh_from_db()
     assert update.state == "fulfilled"
     assert clock(ticket, Metric.PERIODIC_UPDATE).due_at == utc("2025-03-10T21:00:00+00:00")
@@ -337,14 +339,14 @@ def test_solving_fulfils_work_time_and_cancels_replies_reopen_restarts(
     travel(utc("2025-03-10T16:00:00+00:00"))  # Mon 09:00 PDT
     ticket = open_ticket(requester, priority="high")
     travel(utc("2025-03-10T17:00:00+00:00"))
-    actions.update_ticket(ticket=ticket, actor=support_agent, status="solved")
+    update_ticket(ticket=ticket, actor=support_agent, status="solved")
     work = clock(ticket, Metric.AGENT_WORK)
     first = clock(ticket, Metric.FIRST_REPLY)
     assert (work.state, first.state) == ("fulfilled", "cancelled")
     assert fresh(ticket).sla_due_at is None
 
     travel(utc("2025-03-11T12:00:00+00:00"))  # Tue 05:00 PDT
-    actions.add_comment(ticket=ticket, author=requester, body="Not fixed", public=True)
+    add_comment(ticket=ticket, author=requester, body="Not fixed", public=True)
     work.refresh_from_db()
     assert work.state == "running"
     # 40 h target, 1 h used Monday: Tue 12 h + Wed 12 h + Thu 12 h + Fri 05:00 + 3 h
@@ -386,7 +388,7 @@ def test_breached_clock_is_fulfilled_late(travel, customer, support_agent):
     ticket = open_ticket(requester)
     run_all_sweeps(utc("2025-03-12T00:00:00+00:00"))
     travel(utc("2025-03-12T00:00:00+00:00"))
-    actions.add_comment(ticket=ticket, author=support_agent, body="Sorry", public=True)
+    add_comment(ticket=ticket, author=support_agent, body="Sorry", public=True)
     first = clock(ticket, Metric.FIRST_REPLY)
     assert (first.state, first.fulfilled_at) == ("breached", utc("2025-03-12T00:00:00+00:00"))
     assert kinds(first) == ["activate", "breach", "fulfil"]
@@ -435,6 +437,6 @@ def test_query_counts_are_bounded(travel, customer, support_agent, django_assert
     with django_assert_max_num_queries(45):
         ticket = open_ticket(requester, priority="high")
     with django_assert_max_num_queries(45):
-        actions.add_comment(ticket=ticket, author=support_agent, body="Hello", public=True)
+        add_comment(ticket=ticket, author=support_agent, body="Hello", public=True)
     with django_assert_max_num_queries(30):
-        actions.add_comment(ticket=ticket, author=requester, body="Thanks", public=True)
+        add_comment(ticket=ticket, author=requester, body="Thanks", public=True)

@@ -11,7 +11,9 @@ from switchboard.accounts.access import SYSTEM
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.sweeps import run_all_sweeps
 from switchboard.sla.models import TicketClock
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,7 @@ def test_due_column_matches_running_clocks_after_random_actions(
             if choice < 0.15 or not tickets:
                 requester = rng.choice(requesters)
                 tickets.append(
-                    actions.create_ticket(
+                    create_ticket(
                         actor=rng.choice([SYSTEM, SYSTEM, support_agent]),
                         requester=requester,
                         subject="Help",
@@ -61,24 +63,24 @@ def test_due_column_matches_running_clocks_after_random_actions(
             else:
                 ticket = rng.choice(tickets)
                 if choice < 0.35:
-                    actions.add_comment(
+                    add_comment(
                         ticket=ticket, author=ticket.requester, body="Any news?", public=True
                     )
                 elif choice < 0.55:
-                    actions.add_comment(
+                    add_comment(
                         ticket=ticket,
                         author=support_agent,
                         body="Update",
                         public=rng.random() < 0.8,
                     )
                 elif choice < 0.75:
-                    actions.update_ticket(
+                    update_ticket(
                         ticket=ticket,
                         actor=support_agent,
                         status=rng.choice(["open", "pending", "hold", "solved"]),
                     )
                 elif choice < 0.9:
-                    actions.update_ticket(
+                    update_ticket(
                         ticket=ticket,
                         actor=support_agent,
                         priority=rng.choice(["low", "normal", "high", "urgent"]),

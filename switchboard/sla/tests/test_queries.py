@@ -13,14 +13,15 @@ from switchboard.sla import demo
 from switchboard.sla.conditions import ConditionError, matches, validate_conditions
 from switchboard.sla.models import Metric, Policy, Schedule, TicketClock
 from switchboard.sla.queries import breached, breaching_within, clocks_for, time_left
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Ticket
 
 NOW = datetime(2025, 3, 10, 16, 0, tzinfo=UTC)  # Mon 09:00 PDT
 
 
 def open_ticket(requester, priority="normal") -> Ticket:
-    return actions.create_ticket(
+    return create_ticket(
         actor=SYSTEM, requester=requester, subject="Down", description="Help", priority=priority
     )
 
@@ -31,7 +32,7 @@ def test_breaching_within_and_breached(travel, customer, support_agent):
     urgent = open_ticket(customer("priority"), priority="urgent")  # due 16:30
     normal = open_ticket(customer("priority"), priority="normal")  # due 00:00 next day
     solved = open_ticket(customer("priority"), priority="urgent")
-    actions.update_ticket(ticket=solved, actor=support_agent, status="solved")
+    update_ticket(ticket=solved, actor=support_agent, status="solved")
 
     assert list(breaching_within(120, NOW)) == [urgent]
     assert set(breaching_within(8 * 60 + 1, NOW)) == {urgent, normal}
@@ -53,7 +54,7 @@ def test_time_left_of_a_paused_clock_is_remaining_business_time(travel, customer
     travel(NOW)
     ticket = open_ticket(customer("priority", "amer"), priority="high")
     travel(NOW + timedelta(hours=3))
-    actions.update_ticket(ticket=ticket, actor=support_agent, status="hold")
+    update_ticket(ticket=ticket, actor=support_agent, status="hold")
     work = TicketClock.objects.get(ticket=ticket, metric=Metric.AGENT_WORK)
     assert work.state == "paused"
     assert time_left(work, NOW + timedelta(days=3)) == timedelta(hours=37)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from switchboard.accounts.tests.factories import AdminFactory, OrganizationFactory, UserFactory
 from switchboard.sla.models import TicketClock
-from switchboard.tickets import actions
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import AuditEvent, Comment, TicketAudit
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def superuser_client(client):
 def ticket(db):
     org = OrganizationFactory(name="Acme", support_level="priority")
     customer = UserFactory(name="Carol", organization=org)
-    return actions.create_ticket(
+    return create_ticket(
         actor=customer, subject="Token leak", description=f"my token is {TOKEN}", priority="urgent"
     )
 

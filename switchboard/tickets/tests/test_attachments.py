@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from switchboard.accounts.tests.factories import OrganizationFactory, UserFactory
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.tickets import attachments
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.attachments import (
     DISCOURAGED_WARNING,
     redact_attachment,
@@ -254,7 +254,7 @@ def test_an_end_user_of_another_organization_gets_not_found(ticket, media_root):
 
 
 def test_an_end_user_cannot_attach_to_an_internal_note(ticket, requester, agent):
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     note = add_comment(ticket=ticket, author=agent, body="internal", public=False)
 
@@ -349,7 +349,7 @@ def test_redacting_a_comment_is_audited_and_covers_the_description(requester, ag
 
 
 def test_redacting_a_later_comment_leaves_the_description(ticket, requester, agent):
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     comment = add_comment(ticket=ticket, author=requester, body="token=a1b2c3d4e5f6", public=True)
 
@@ -406,7 +406,7 @@ def test_a_failed_redaction_keeps_the_original_file(ticket, agent, media_root, m
     def fail(*args, **kwargs):
         raise RuntimeError("audit failed")
 
-    monkeypatch.setattr(attachments._Audit, "save", fail)
+    monkeypatch.setattr(attachments.Audit, "save", fail)
     with pytest.raises(RuntimeError):
         redact_attachment(actor=agent, attachment=attachment)
 

@@ -16,7 +16,8 @@ from switchboard.accounts.tests.factories import (
 )
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.tickets import macros
-from switchboard.tickets.actions import apply_macro, create_ticket
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.macros import apply_macro
 from switchboard.tickets.models import AuditEvent, Comment, Macro, Ticket, TicketAudit, TicketTag
 
 BASE = "https://support.example.test"

@@ -18,7 +18,10 @@ from switchboard.accounts.tests.factories import (
 )
 from switchboard.core.errors import ValidationFailed
 from switchboard.tickets import search as search_module
-from switchboard.tickets.actions import add_comment, create_ticket, merge_tickets, update_ticket
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.merge import merge_tickets
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.attachments import redact_comment
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.search import MAX_PER_PAGE, search

@@ -19,7 +19,12 @@ from switchboard.accounts.tests.factories import (
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from switchboard.core.models import Timer
 from switchboard.core.sweeps import run_all_sweeps
-from switchboard.tickets import actions, queries
+from switchboard.tickets import queries
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.lifecycle import close_if_still_solved
+from switchboard.tickets.actions.merge import merge_tickets
+from switchboard.tickets.actions.update import remove_tags, solve_ticket, update_ticket
 from switchboard.tickets.models import AuditEvent, Comment, Ticket, TicketAudit, TicketField
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +52,7 @@ def new_ticket(requester, **kw):
     kw.setdefault("description", "Pipelines hang at 'pending' since the upgrade.")
     # Tags and the like are for agents to set: such an arrangement opens the ticket as the system.
     default_actor = SYSTEM if {"tags", "ticket_type", "external_id", "ccs"} & set(kw) else requester
-    return actions.create_ticket(actor=kw.pop("actor", default_actor), requester=requester, **kw)
+    return create_ticket(actor=kw.pop("actor", default_actor), requester=requester, **kw)
 
 
 def fields_changed(ticket):
@@ -89,7 +94,7 @@ def test_organization_notes_are_attached_for_agents_only(customer, agent):
 def test_agents_first_update_moves_new_to_open(customer, agent):
     """An agent's first action (here: setting priority) moves a new ticket to open."""
     ticket = new_ticket(customer)
-    ticket = actions.update_ticket(ticket=ticket, actor=agent, priority="urgent")
+    ticket = update_ticket(ticket=ticket, actor=agent, priority="urgent")
     assert ticket.status == "open"
     assert fields_changed(ticket) == [("priority", "normal", "urgent"), ("status", "new", "open")]
 
@@ -97,7 +102,7 @@ def test_agents_first_update_moves_new_to_open(customer, agent):
 def test_agents_first_internal_note_also_opens(customer, agent):
     """Even an internal note from an agent moves new → open."""
     ticket = new_ticket(customer)
-    actions.add_comment(ticket=ticket, author=agent, body="Looking into it", public=False)
+    add_comment(ticket=ticket, author=agent, body="Looking into it", public=False)
     ticket.refresh_from_db()
     assert ticket.status == "open" and ticket.first_agent_reply_at is None
 
@@ -105,7 +110,7 @@ def test_agents_first_internal_note_also_opens(customer, agent):
 def test_customer_comment_does_not_open_a_new_ticket(customer):
     """A requester adding detail to a new ticket leaves it new."""
     ticket = new_ticket(customer)
-    actions.add_comment(ticket=ticket, author=customer, body="More logs attached")
+    add_comment(ticket=ticket, author=customer, body="More logs attached")
     ticket.refresh_from_db()
     assert ticket.status == "new"
 
@@ -114,10 +119,10 @@ def test_customer_comment_does_not_open_a_new_ticket(customer):
 def test_requester_reply_reopens_pending_and_solved(customer, agent, status):
     """A requester reply on pending or solved moves the ticket back to open."""
     ticket = new_ticket(customer)
-    actions.add_comment(ticket=ticket, author=agent, body="Can you send logs?", status=status)
+    add_comment(ticket=ticket, author=agent, body="Can you send logs?", status=status)
     ticket.refresh_from_db()
     assert ticket.status == status
-    actions.add_comment(ticket=ticket, author=customer, body="Here they are")
+    add_comment(ticket=ticket, author=customer, body="Here they are")
     ticket.refresh_from_db()
     assert ticket.status == "open"
     assert ("status", status, "open") in fields_changed(ticket)
@@ -126,8 +131,8 @@ def test_requester_reply_reopens_pending_and_solved(customer, agent, status):
 def test_requester_reply_on_hold_stays_on_hold(customer, agent):
     """On-hold waits for a third party; a requester reply does not change it."""
     ticket = new_ticket(customer)
-    actions.update_ticket(ticket=ticket, actor=agent, status="hold")
-    actions.add_comment(ticket=ticket, author=customer, body="Any news?")
+    update_ticket(ticket=ticket, actor=agent, status="hold")
+    add_comment(ticket=ticket, author=customer, body="Any news?")
     ticket.refresh_from_db()
     assert ticket.status == "hold"
 
@@ -137,7 +142,7 @@ def test_solved_closes_after_four_days_by_the_worker(customer, agent):
     start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False):
         ticket = new_ticket(customer)
-        actions.solve_ticket(ticket=ticket, actor=agent, comment="Fixed in 16.2")
+        solve_ticket(ticket=ticket, actor=agent, comment="Fixed in 16.2")
     timer = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
     assert timer.due_at == start + timedelta(days=4)
     run_all_sweeps(start + timedelta(days=4) - timedelta(seconds=1))
@@ -153,7 +158,7 @@ def test_close_delay_is_configurable(customer, agent, settings):
     """SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS changes the delay."""
     settings.SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = 1
     ticket = new_ticket(customer)
-    actions.solve_ticket(ticket=ticket, actor=agent)
+    solve_ticket(ticket=ticket, actor=agent)
     ticket.refresh_from_db()
     timer = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
     assert timer.due_at == ticket.solved_at + timedelta(days=1)
@@ -162,8 +167,8 @@ def test_close_delay_is_configurable(customer, agent, settings):
 def test_reopening_cancels_the_close_timer(customer, agent):
     """A solved ticket that reopens is not closed by the old timer."""
     ticket = new_ticket(customer)
-    actions.solve_ticket(ticket=ticket, actor=agent)
-    actions.add_comment(ticket=ticket, author=customer, body="Still broken")
+    solve_ticket(ticket=ticket, actor=agent)
+    add_comment(ticket=ticket, author=customer, body="Still broken")
     assert Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk)).due_at is None
     run_all_sweeps(timezone.now() + timedelta(days=30))
     ticket.refresh_from_db()
@@ -173,11 +178,11 @@ def test_reopening_cancels_the_close_timer(customer, agent):
 def test_reply_to_closed_ticket_creates_follow_up_with_its_tags(customer, agent):
     """Closed never reopens: a requester reply creates a linked follow-up carrying the tags."""
     ticket = new_ticket(customer, tags=["runner", "upgrade"])
-    actions.solve_ticket(ticket=ticket, actor=agent)
-    actions.close_if_still_solved(ticket_id=ticket.pk, now=timezone.now() + timedelta(days=5))
+    solve_ticket(ticket=ticket, actor=agent)
+    close_if_still_solved(ticket_id=ticket.pk, now=timezone.now() + timedelta(days=5))
     ticket.refresh_from_db()
     assert ticket.status == "closed"
-    comment = actions.add_comment(ticket=ticket, author=customer, body="It came back")
+    comment = add_comment(ticket=ticket, author=customer, body="It came back")
     follow_up = comment.ticket
     assert follow_up.pk != ticket.pk
     assert follow_up.follow_up_source == ticket
@@ -191,9 +196,9 @@ def test_agents_cannot_change_closed_tickets(customer, agent):
     """Closed is final for agents too."""
     ticket = new_ticket(customer, channel="mailing_list")
     with pytest.raises(ValidationFailed, match="closed"):
-        actions.update_ticket(ticket=ticket, actor=agent, priority="high")
+        update_ticket(ticket=ticket, actor=agent, priority="high")
     with pytest.raises(ValidationFailed, match="closed"):
-        actions.add_comment(ticket=ticket, author=agent, body="hello")
+        add_comment(ticket=ticket, author=agent, body="hello")
 
 
 def test_merge_closes_source_with_tag_and_notes_both(customer, agent):
@@ -201,7 +206,7 @@ def test_merge_closes_source_with_tag_and_notes_both(customer, agent):
     One requester's own tickets: the notes are public replies, as Zendesk does."""
     source = new_ticket(customer, subject="Runner stuck again", tags=["runner"])
     target = new_ticket(customer)
-    actions.merge_tickets(actor=agent, sources=[source], target=target)
+    merge_tickets(actor=agent, sources=[source], target=target)
     source.refresh_from_db()
     assert source.status == "closed" and source.merged_into == target
     assert source.tag_names() == ["close_by_merge", "runner"]
@@ -221,10 +226,8 @@ def test_follow_up_of_merged_ticket_copies_close_by_merge(customer, agent):
     """A follow-up on a ticket closed by merge copies its tags, so close_by_merge reappears."""
     source = new_ticket(customer)
     target = new_ticket(customer)
-    actions.merge_tickets(actor=agent, sources=[source], target=target)
-    follow_up = actions.add_comment(
-        ticket=source, author=customer, body="Reply to old thread"
-    ).ticket
+    merge_tickets(actor=agent, sources=[source], target=target)
+    follow_up = add_comment(ticket=source, author=customer, body="Reply to old thread").ticket
     assert "close_by_merge" in follow_up.tag_names()
 
 
@@ -232,12 +235,12 @@ def test_merge_refuses_self_and_closed(customer, agent):
     """A ticket cannot be merged into itself, nor a closed one merged again."""
     ticket = new_ticket(customer)
     with pytest.raises(ValidationFailed, match="itself"):
-        actions.merge_tickets(actor=agent, sources=[ticket], target=ticket)
+        merge_tickets(actor=agent, sources=[ticket], target=ticket)
     closed = new_ticket(customer, channel="mailing_list")
     with pytest.raises(ValidationFailed, match="already closed"):
-        actions.merge_tickets(actor=agent, sources=[closed], target=ticket)
+        merge_tickets(actor=agent, sources=[closed], target=ticket)
     with pytest.raises(PermissionDenied):
-        actions.merge_tickets(actor=customer, sources=[closed], target=ticket)
+        merge_tickets(actor=customer, sources=[closed], target=ticket)
 
 
 def test_mailing_list_tickets_are_closed_on_arrival(customer, settings):
@@ -261,7 +264,7 @@ def test_requester_without_organization_is_tagged_unverified():
 def test_requester_by_email_is_created_and_matched_by_domain(agent):
     """An agent opening a ticket for a new email creates the user and associates them by domain."""
     domain = OrganizationDomainFactory(domain="initech.test")
-    ticket = actions.create_ticket(
+    ticket = create_ticket(
         actor=agent, requester_email="Peter@Initech.test", subject="TPS", description="Reports fail"
     )
     assert ticket.requester.email == "peter@initech.test"
@@ -273,7 +276,7 @@ def test_every_change_is_audited_with_actor_and_values(customer, agent):
     """Field changes record actor, time, field, from and to; tags too."""
     ticket = new_ticket(customer)
     other = AgentFactory()
-    actions.update_ticket(
+    update_ticket(
         ticket=ticket, actor=agent, assignee=other, add_tags=["Geo", "ha"], ticket_type="incident"
     )
     audit = TicketAudit.objects.filter(ticket=ticket).latest("pk")
@@ -284,7 +287,7 @@ def test_every_change_is_audited_with_actor_and_values(customer, agent):
         ("ticket_type", "", "incident"),
         ("status", "new", "open"),
     ]
-    actions.remove_tags(ticket=ticket, actor=agent, tags=["geo"])
+    remove_tags(ticket=ticket, actor=agent, tags=["geo"])
     assert fields_changed(ticket)[-1] == ("tags", ["geo", "ha"], ["ha"])
 
 
@@ -293,7 +296,7 @@ def test_failed_update_changes_nothing(customer, agent):
     ticket = new_ticket(customer)
     audits = TicketAudit.objects.count()
     with pytest.raises(ValidationFailed, match="priority"):
-        actions.update_ticket(ticket=ticket, actor=agent, add_tags=["x"], priority="critical")
+        update_ticket(ticket=ticket, actor=agent, add_tags=["x"], priority="critical")
     ticket.refresh_from_db()
     assert (
         ticket.tag_names() == []
@@ -340,10 +343,10 @@ def test_custom_fields_are_validated_by_type(customer, agent):
     )
     assert ticket.custom_fields == {str(version.pk): "16.2", str(seats.pk): 40}
     with pytest.raises(ValidationFailed, match="'gold' is not one of premium"):
-        actions.update_ticket(ticket=ticket, actor=agent, custom_fields={"plan": "gold"})
+        update_ticket(ticket=ticket, actor=agent, custom_fields={"plan": "gold"})
     with pytest.raises(ValidationFailed, match="unknown field"):
-        actions.update_ticket(ticket=ticket, actor=agent, custom_fields={"nope": 1})
-    actions.update_ticket(ticket=ticket, actor=agent, custom_fields={str(plan.pk): "premium"})
+        update_ticket(ticket=ticket, actor=agent, custom_fields={"nope": 1})
+    update_ticket(ticket=ticket, actor=agent, custom_fields={str(plan.pk): "premium"})
     ticket.refresh_from_db()
     assert ticket.custom_fields[str(plan.pk)] == "premium"
 
@@ -352,10 +355,10 @@ def test_customers_cannot_do_agent_things(customer, agent):
     """End-users can't add internal notes, change fields, or close; they may solve their own."""
     ticket = new_ticket(customer)
     with pytest.raises(PermissionDenied):
-        actions.add_comment(ticket=ticket, author=customer, body="psst", public=False)
+        add_comment(ticket=ticket, author=customer, body="psst", public=False)
     with pytest.raises(PermissionDenied):
-        actions.update_ticket(ticket=ticket, actor=customer, priority="urgent")
-    ticket = actions.update_ticket(ticket=ticket, actor=customer, status="solved")
+        update_ticket(ticket=ticket, actor=customer, priority="urgent")
+    ticket = update_ticket(ticket=ticket, actor=customer, status="solved")
     assert ticket.status == "solved"
 
 
@@ -363,10 +366,10 @@ def test_agent_cannot_close_directly_or_go_back_to_new(customer, agent):
     """Closed is set by the time rule; new is only the first state."""
     ticket = new_ticket(customer)
     with pytest.raises(ValidationFailed, match="solve it instead"):
-        actions.update_ticket(ticket=ticket, actor=agent, status="closed")
-    actions.update_ticket(ticket=ticket, actor=agent, status="pending")
+        update_ticket(ticket=ticket, actor=agent, status="closed")
+    update_ticket(ticket=ticket, actor=agent, status="pending")
     with pytest.raises(ValidationFailed, match="back to new"):
-        actions.update_ticket(ticket=ticket, actor=agent, status="new")
+        update_ticket(ticket=ticket, actor=agent, status="new")
 
 
 def test_comment_access_follows_the_shared_organization_rules(org, customer, agent):
@@ -377,7 +380,7 @@ def test_comment_access_follows_the_shared_organization_rules(org, customer, age
     org.save()
     assert queries.ticket_for_user(colleague, ticket.pk) == ticket
     with pytest.raises(NotFound):
-        actions.add_comment(ticket=ticket, author=colleague, body="me too")
+        add_comment(ticket=ticket, author=colleague, body="me too")
     org.sharing = OrgSharing.OWN
     org.save()
     colleague.refresh_from_db()

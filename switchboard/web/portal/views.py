@@ -31,9 +31,10 @@ from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import PersonalAccess, Region, Role, User
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
 from switchboard.notify.outbox import queue_email
-from switchboard.tickets import actions as ticket_actions
 from switchboard.tickets import projection
 from switchboard.tickets import queries as ticket_queries
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.attachments import (
     DISCOURAGED_EXTENSIONS,
     DISCOURAGED_WARNING,
@@ -227,7 +228,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return _ticket_page(request, ticket.pk, reply_form=form, status=422)
     try:
         with transaction.atomic():
-            comment = ticket_actions.add_comment(
+            comment = add_comment(
                 ticket=ticket,
                 author=request.user,
                 body=form.cleaned_data["body"],
@@ -315,7 +316,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
         return _new_ticket_page(request, form, status=422, findings=findings)
     try:
         with transaction.atomic():
-            ticket = ticket_actions.create_ticket(
+            ticket = create_ticket(
                 actor=user,
                 requester=user,
                 subject=form.cleaned_data["subject"],

@@ -9,7 +9,8 @@ from django.apps import apps
 
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
-from switchboard.tickets.actions import add_comment, create_ticket
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
 
 PASSWORD = "pw-for-tests-123"  # the factories' password
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Comment
 from switchboard.web.tests.conftest import PASSWORD, install_shipped_config
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Ticket
 from switchboard.web.tests.test_browser import sign_in
 

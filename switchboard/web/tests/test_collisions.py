@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from switchboard.accounts.tests.factories import AgentFactory, SupportGroupFactory
-from switchboard.tickets import actions
+from switchboard.tickets.actions.update import add_tags, update_ticket
 from switchboard.tickets.models import TicketAudit
 from switchboard.web.models import TicketPresence
 from switchboard.web.tests.test_pages import text
@@ -65,7 +65,7 @@ def test_tags_added_and_removed_by_two_agents_both_stick(two_agents, make_ticket
     a, b = two_agents
     ticket = make_ticket(tags=["geo", "old"])
     stale = _form(text(_client(a).get(f"/tickets/{ticket.pk}/")))
-    actions.add_tags(ticket=ticket, actor=b, tags=["vip"])
+    add_tags(ticket=ticket, actor=b, tags=["vip"])
     stale.update(tags="geo new")  # A removes "old", adds "new"
     assert _client(a).post(f"/tickets/{ticket.pk}/properties", stale).status_code == 302
     ticket.refresh_from_db()
@@ -79,7 +79,7 @@ def test_changing_a_field_someone_else_changed_is_a_conflict(two_agents, make_ti
     group = SupportGroupFactory(name="Tier 2")
     ticket = make_ticket()
     stale = _form(text(_client(a).get(f"/tickets/{ticket.pk}/")))
-    actions.assign_ticket(ticket=ticket, actor=b, assignee=b)
+    update_ticket(ticket=ticket, actor=b, assignee=b)
     audits = TicketAudit.objects.filter(ticket=ticket).count()
 
     stale.update(assignee=str(a.pk), group=str(group.pk))
@@ -143,9 +143,9 @@ def test_activity_shows_who_is_replying_and_that_someone_else_updated(two_agents
     assert "Bea Busy is replying" in shown and "Someone else updated" not in shown
     assert "is replying" not in text(_client(b).get(url))  # not about yourself
 
-    actions.update_ticket(ticket=ticket, actor=a, priority="high")
+    update_ticket(ticket=ticket, actor=a, priority="high")
     assert "Someone else updated" not in text(_client(a).get(url))
-    actions.update_ticket(ticket=ticket, actor=b, priority="low")
+    update_ticket(ticket=ticket, actor=b, priority="low")
     shown = text(_client(a).get(url))
     assert "Someone else updated this ticket (Bea Busy)" in shown
 
@@ -189,7 +189,7 @@ def test_activity_poll_queries_are_bounded(
     for _ in range(agents):
         other = AgentFactory()
         _client(other).post(f"/tickets/{ticket.pk}/presence", {"activity": "replying"})
-        actions.update_ticket(ticket=ticket, actor=other, priority="high" if _ % 2 else "low")
+        update_ticket(ticket=ticket, actor=other, priority="high" if _ % 2 else "low")
     client = _client(agent)
     # session, user, ticket, its CCs (the access check), presence, audits
     with django_assert_max_num_queries(6):

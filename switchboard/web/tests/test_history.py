@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from switchboard.accounts.tests.factories import AgentFactory, SupportGroupFactory
 from switchboard.api.tests.conftest import client_for
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Channel
 from switchboard.web.tests.test_pages import text
 
@@ -14,11 +15,9 @@ def test_history_names_people_kinds_of_comment_and_channels(agent_client, agent,
     bea = AgentFactory(name="Bea Busy")
     group = SupportGroupFactory(name="Tier 2")
     ticket = make_ticket(subject="Runner stuck")
-    actions.update_ticket(ticket=ticket, actor=agent, assignee=bea, group=group)
-    actions.add_comment(ticket=ticket, author=agent, body="checked logs", public=False)
-    actions.add_comment(
-        ticket=ticket, author=ticket.requester, body="any news?", channel=Channel.EMAIL
-    )
+    update_ticket(ticket=ticket, actor=agent, assignee=bea, group=group)
+    add_comment(ticket=ticket, author=agent, body="checked logs", public=False)
+    add_comment(ticket=ticket, author=ticket.requester, body="any news?", channel=Channel.EMAIL)
     api = client_for(bea)
     assert api.put(f"tickets/{ticket.pk}/tags", {"tags": ["vip"]}).status_code == 200
 

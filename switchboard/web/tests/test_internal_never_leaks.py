@@ -29,7 +29,9 @@ from switchboard.api.tests.conftest import client_for
 from switchboard.notify.actions_endpoints import create_endpoint
 from switchboard.notify.models import Delivery
 from switchboard.notify.rule_models import Trigger
-from switchboard.tickets import actions
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import TicketField
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +97,7 @@ def _plant(sharing: str) -> dict:
             },
         ],
     )
-    ticket = actions.create_ticket(
+    ticket = create_ticket(
         actor=agent,
         requester=requester,
         subject="Printer jam",
@@ -106,11 +108,9 @@ def _plant(sharing: str) -> dict:
         custom_fields={str(hidden.pk): f"{SECRET}field", str(shown.pk): "16.4"},
         external_id=f"{SECRET}ext",
     )
-    actions.add_comment(ticket=ticket, author=agent, body=PUBLIC_REPLY, public=True)
-    actions.add_comment(ticket=ticket, author=agent, body=f"{SECRET}note: refund?", public=False)
-    actions.update_ticket(
-        ticket=ticket, actor=agent, custom_fields={str(hidden.pk): f"{SECRET}audit"}
-    )
+    add_comment(ticket=ticket, author=agent, body=PUBLIC_REPLY, public=True)
+    add_comment(ticket=ticket, author=agent, body=f"{SECRET}note: refund?", public=False)
+    update_ticket(ticket=ticket, actor=agent, custom_fields={str(hidden.pk): f"{SECRET}audit"})
     return {
         "org": org,
         "ticket": ticket,

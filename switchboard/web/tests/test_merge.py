@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.test import Client
 
 from switchboard.accounts.tests.factories import OrganizationFactory, UserFactory
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Comment, Ticket
 from switchboard.web.tests.test_pages import text
 

@@ -138,7 +138,7 @@ def test_ticket_page_shows_conversation_side_panel_and_clocks(agent_client, make
     ticket.organization.notes = "Key account: call before any restart."
     ticket.organization.crm_account_id = "CRM-42"
     ticket.organization.save()
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     add_comment(ticket=ticket, author=agent, body="Checking the IdP logs.", public=False)
     html = text(agent_client.get(f"/tickets/{ticket.pk}/"))

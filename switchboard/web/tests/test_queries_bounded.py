@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchboard.sla.models import TicketClock
-from switchboard.tickets.actions import add_comment
+from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.models import View
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from django.db import DatabaseError, close_old_connections
 from switchboard.notify.intake import receive_email, support_address
 from switchboard.notify.message_ids import is_reply_address
 from switchboard.notify.models import InboundSource
-from switchboard.tickets.actions import mailing_list_addresses
+from switchboard.tickets.actions.create import mailing_list_addresses
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ import pytest
 
 from switchboard.accounts.models import OrganizationDomain, User
 from switchboard.accounts.tests.factories import OrganizationFactory, UserFactory
-from switchboard.tickets.actions import add_comment, create_ticket
+from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.create import create_ticket
 
 PASSWORD = "pw-for-tests-123"
 

@@ -92,7 +92,7 @@ def test_view_all_user_sees_a_colleagues_ticket_without_a_reply_box(page, org, a
 
 
 def test_without_javascript_a_customer_reads_and_replies(nojs_page, org, alice, agent):
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     page = nojs_page
     ticket = open_ticket(alice, "No-JS ticket")

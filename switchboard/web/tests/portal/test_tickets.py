@@ -8,7 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from switchboard.tickets.actions import change_status, close_if_still_solved
+from switchboard.tickets.actions.lifecycle import close_if_still_solved
+from switchboard.tickets.actions.update import change_status
 from switchboard.tickets.models import Attachment, Comment, Ticket
 from switchboard.web.tests.portal.conftest import agent_note, member, open_ticket
 
@@ -124,7 +125,7 @@ def test_home_runs_a_fixed_number_of_queries(client_for, org, alice, bob):
 def test_ticket_page_runs_a_fixed_number_of_queries(client_for, alice, agent):
     """The ticket page costs the same for 2 and for 30 comments with attachments."""
     ticket = open_ticket(alice)
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
     from switchboard.tickets.attachments import store_attachment
 
     def add(n):
@@ -302,7 +303,7 @@ def test_unverified_requester_is_told_and_tagged(client_for, db):
 
 def test_ticket_page_shows_public_replies_and_never_internal_notes(client_for, alice, agent):
     ticket = open_ticket(alice)
-    from switchboard.tickets.actions import add_comment
+    from switchboard.tickets.actions.comments import add_comment
 
     add_comment(ticket=ticket, author=agent, body="Public answer from support")
     agent_note(ticket, agent, "SECRET-NOTE: do not show")

@@ -118,7 +118,7 @@ def _boolean(where: str, value: Any) -> bool:
 
 
 def _tags(where: str, value: Any) -> list[str]:
-    from switchboard.tickets.actions import normalize_tags
+    from switchboard.tickets.actions.fields import normalize_tags
 
     try:
         tags = normalize_tags(value if isinstance(value, list) else [value])

@@ -14,9 +14,9 @@ from switchboard.accounts.tests.factories import (
     UserFactory,
 )
 from switchboard.core.errors import ValidationFailed
-from switchboard.tickets.actions import create_ticket
+from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Ticket, TicketTag, View
-from switchboard.tickets.ticket_views import (
+from switchboard.tickets.saved_views import (
     count_view,
     count_views,
     tickets_in_view,
@@ -321,9 +321,9 @@ def test_breached_view_keeps_a_ticket_after_the_sweeper_marks_it():
 
     from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
     from switchboard.core.sweeps import run_all_sweeps
-    from switchboard.tickets.actions import create_ticket
+    from switchboard.tickets.actions.create import create_ticket
     from switchboard.tickets.models import Ticket, View
-    from switchboard.tickets.ticket_views import tickets_in_view
+    from switchboard.tickets.saved_views import tickets_in_view
 
     org = OrganizationFactory(support_level="priority")
     customer = UserFactory(organization=org)

@@ -1,0 +1,102 @@
+"""Replies and internal notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from switchboard.accounts import access
+from switchboard.accounts.access import SYSTEM, Actor
+from switchboard.core.errors import PermissionDenied, ValidationFailed
+from switchboard.tickets import search_index
+from switchboard.tickets.actions.audit import Audit
+from switchboard.tickets.actions.changes import apply_changes, close_timer, transition_status
+from switchboard.tickets.actions.create import create_follow_up, scan_findings
+from switchboard.tickets.actions.fields import choice
+from switchboard.tickets.events import EventKind, TicketEvent, emit
+from switchboard.tickets.models import Channel, Comment, Ticket, TicketStatus
+
+
+@transaction.atomic
+def add_comment(
+    *,
+    ticket: Ticket,
+    author: Actor,
+    body: str,
+    public: bool = True,
+    channel: str = Channel.WEB,
+    status: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Comment:
+    """Add a public reply or internal note; move the status as the rules say.
+
+    - an agent's first action moves new → open (or to the status they submit with);
+    - a requester/end-user reply on pending or solved reopens (→ open);
+    - closed is final: an end-user reply creates a follow-up ticket, and the comment lands there;
+    - end-users never write internal notes, and only comment where access allows.
+    """
+    now = at or timezone.now()
+    body = body or ""
+    if not body.strip():
+        raise ValidationFailed("body: a comment cannot be blank.", field="body", code="BlankValue")
+    if len(body) > 1_000_000:
+        raise ValidationFailed("body: at most 1,000,000 characters.", field="body", code="TooLong")
+    channel = choice("channel", channel, Channel.values)
+    access.require_actor(author)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    agent = access.is_agent(author)
+    if not agent:
+        access.require(author, ticket, access.Action.COMMENT)
+        if not public:
+            raise PermissionDenied("Customers cannot add internal notes.")
+        if status is not None or changes:
+            raise PermissionDenied("Only agents can change the ticket with a reply.")
+    if ticket.is_closed:
+        if agent:
+            raise ValidationFailed(
+                f"status: ticket #{ticket.pk} is closed and cannot change; "
+                "the requester's next reply opens a follow-up.",
+                field="status",
+                code="Closed",
+            )
+        follow_up = create_follow_up(
+            source=ticket, actor=author, body=body, channel=channel, metadata=metadata, at=now
+        )
+        return follow_up.comments.order_by("pk").first()  # type: ignore[return-value]
+
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=access.person(author),
+        body=body,
+        public=public,
+        channel=channel,
+        metadata=metadata or {},
+        secret_findings=scan_findings(body),
+        created_at=now,
+    )
+    audit = Audit(ticket, author, channel, now)
+    audit.comment(comment)
+    old_status = ticket.status
+    if agent:
+        if public and ticket.first_agent_reply_at is None:
+            ticket.first_agent_reply_at = now
+        if changes:
+            apply_changes(ticket, author, changes, audit)
+        if status is not None:
+            transition_status(ticket, author, status, audit, now)
+        elif ticket.status == TicketStatus.NEW:
+            transition_status(ticket, author, TicketStatus.OPEN, audit, now)
+    elif ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
+        transition_status(ticket, SYSTEM, TicketStatus.OPEN, audit, now)
+    ticket.updated_at = now
+    ticket.save()
+    search_index.comment_added(comment, changed=audit.changes)
+    audit.save()
+    close_timer(ticket, old_status)
+    emit(TicketEvent(EventKind.COMMENTED, ticket, author, now, dict(audit.changes), comment))
+    return comment
