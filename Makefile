@@ -42,9 +42,9 @@ format: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict switchboard/sla/business_time.py switchboard/oncall/rotation.py \
-		switchboard/tickets/search_query.py switchboard/notify/conditions.py \
-		switchboard/notify/mailparse.py switchboard/notify/message_ids.py \
-		switchboard/notify/actions_rules.py switchboard/web/charts.py switchboard/web/presenters.py \
+		switchboard/tickets/search_query.py switchboard/notify/rules/conditions.py \
+		switchboard/notify/mail/mailparse.py switchboard/notify/outbox/message_ids.py \
+		switchboard/notify/rules/validation.py switchboard/web/charts.py switchboard/web/presenters.py \
 		switchboard/crm/ids.py switchboard/crm/mapping.py \
 		switchboard/calls/slots.py switchboard/calls/suggest.py switchboard/calls/ics.py
 

@@ -137,9 +137,9 @@ def run(args, env, receiver, smtp, children) -> int:
 
     from switchboard.accounts.models import User
     from switchboard.core.models import WorkerHeartbeat
-    from switchboard.notify.actions_endpoints import create_endpoint
     from switchboard.notify.models import Delivery, DeliveryStatus
-    from switchboard.notify.outbox import queue_email, queue_endpoint
+    from switchboard.notify.outbox.endpoints import create_endpoint
+    from switchboard.notify.outbox.queue import queue_email, queue_endpoint
 
     admin = User.objects.create_superuser("bench@switchboard.test")
     hook = create_endpoint(actor=admin, name="bench", kind="webhook", url=receiver.url)

@@ -133,7 +133,7 @@ def run(work: Path) -> None:
     django.setup()
     from collections import Counter
 
-    from switchboard.notify.intake import receive_email
+    from switchboard.notify.mail.intake import receive_email
     from switchboard.notify.models import InboundEmail, InboundSource
 
     inproc = [make_message(i, "inproc") for i in range(args.count)]

@@ -130,9 +130,9 @@ def start_http(inbox: Inbox):
 
 def run(args, base_url: str) -> dict:
     from switchboard.accounts.models import Organization, Role, User
-    from switchboard.notify import shipped
     from switchboard.notify.models import Delivery, Endpoint
-    from switchboard.notify.signing import new_salt
+    from switchboard.notify.outbox.signing import new_salt
+    from switchboard.notify.rules import shipped
     from switchboard.sla.models import Policy, PolicyTarget
     from switchboard.tickets.actions.create import create_ticket
     from switchboard.tickets.models import Ticket

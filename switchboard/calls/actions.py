@@ -644,7 +644,7 @@ def rotate_feed_token(*, user: User, kind: str) -> str:
 @transaction.atomic
 def save_agent_call_settings(*, actor: User, **fields: Any) -> AgentCallSettings:
     """The agent's own meeting room and busy-calendar URL (refreshed by the worker)."""
-    from switchboard.notify.actions_endpoints import validate_url
+    from switchboard.notify.outbox.endpoints import validate_url
 
     _require_agent(actor)
     row, _ = AgentCallSettings.objects.get_or_create(user=actor)

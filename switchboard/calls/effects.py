@@ -19,8 +19,8 @@ from switchboard.accounts.models import User
 from switchboard.calls import ics, links
 from switchboard.calls.models import Call
 from switchboard.core.seeding import is_seeding
-from switchboard.notify import outbox
 from switchboard.notify.models import Endpoint, EndpointKind
+from switchboard.notify.outbox import queue as outbox
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.models import Channel
 

@@ -8,8 +8,8 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.crm import casepush, tasks
-        from switchboard.notify.delivery import register_sender
         from switchboard.notify.models import DeliveryChannel
+        from switchboard.notify.outbox.delivery import register_sender
         from switchboard.tickets.events import listen
 
         tasks.connect()

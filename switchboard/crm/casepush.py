@@ -20,8 +20,8 @@ from switchboard.accounts import access
 from switchboard.crm.connector import Connector, CrmError, RateLimited, is_configured
 from switchboard.crm.models import CaseLink, CrmContact
 from switchboard.crm.sync import current_mapping
-from switchboard.notify.delivery import Outcome
 from switchboard.notify.models import Delivery
+from switchboard.notify.outbox.delivery import Outcome
 from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketStatus
@@ -111,7 +111,7 @@ def on_ticket_event(event: TicketEvent) -> None:
         return
     if not is_configured():
         return
-    from switchboard.notify.outbox import queue_record
+    from switchboard.notify.outbox.queue import queue_record
 
     mapping = current_mapping()
     payload = case_payload(ticket, mapping)

@@ -453,7 +453,7 @@ def run_checks(*, trigger: str) -> IntegrityRun:
 def send_digest(run: IntegrityRun, previous: IntegrityRun | None) -> None:
     """The counts moved: tell the configured email address and chat endpoint (outbox)."""
     from switchboard.notify.models import Endpoint
-    from switchboard.notify.outbox import queue_email, queue_endpoint
+    from switchboard.notify.outbox.queue import queue_email, queue_endpoint
 
     address = getattr(settings, "SWITCHBOARD_CRM_DIGEST_EMAIL", "")
     endpoint_name = getattr(settings, "SWITCHBOARD_CRM_DIGEST_ENDPOINT", "")

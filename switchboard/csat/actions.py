@@ -112,7 +112,7 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     Returns the outcome: "offered" or the exclusion. Idempotent: a row that is no longer due
     (sent, excluded or cancelled by a concurrent reopen) is left alone.
     """
-    from switchboard.notify.outbox import queue_email, render_email
+    from switchboard.notify.outbox.queue import queue_email, render_email
     from switchboard.tickets.actions.lifecycle import add_system_tag
     from switchboard.web.links import csat_survey_url, portal_ticket_url
 
@@ -249,7 +249,7 @@ def _record(
 
 def _webhooks(rating: SatisfactionRating, version: int) -> None:
     from switchboard.notify.models import Endpoint, EndpointKind
-    from switchboard.notify.outbox import queue_endpoint
+    from switchboard.notify.outbox.queue import queue_endpoint
 
     payload = export.rating_record(rating)
     # Only endpoints that name the event: an endpoint with no filter is a trigger target.
@@ -280,7 +280,7 @@ def reviewer_at(now: datetime) -> tuple[User | None, str]:
 
 def _route_bad(rating: SatisfactionRating, now: datetime, version: int) -> None:
     from switchboard.notify.models import Endpoint, EndpointKind
-    from switchboard.notify.outbox import queue_email, queue_endpoint_unfiltered, render_email
+    from switchboard.notify.outbox.queue import queue_email, queue_endpoint_unfiltered, render_email
     from switchboard.web.links import agent_ticket_url, csat_task_url
 
     task = ReviewTask.objects.filter(rating=rating).first()

@@ -1,8 +1,6 @@
 """Admin for notify: each part registers its own models."""
 
-from switchboard.notify import (  # noqa: F401
-    admin_chat,
-    admin_deliveries,
-    admin_inbound,
-    admin_rules,
-)
+from switchboard.notify.chat import admin as chat_admin  # noqa: F401
+from switchboard.notify.mail import admin as mail_admin  # noqa: F401
+from switchboard.notify.outbox import admin as outbox_admin  # noqa: F401
+from switchboard.notify.rules import admin as rules_admin  # noqa: F401

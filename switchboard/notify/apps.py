@@ -7,7 +7,9 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notify: triggers, time rules, email, webhooks and chat"
 
     def ready(self) -> None:
-        from switchboard.notify import automations, delivery_tasks, intake_tasks, triggers
+        from switchboard.notify.mail import tasks as intake_tasks
+        from switchboard.notify.outbox import tasks as delivery_tasks
+        from switchboard.notify.rules import automations, triggers
 
         # Triggers listen to ticket events after SLA (10) and the on-call helpdesk rule (50).
         triggers.connect()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from switchboard.notify import views
+from switchboard.notify.chat import views
 
 urlpatterns = [
     path("chat/commands", views.chat_command, name="chat-commands"),

@@ -7,7 +7,7 @@ class OncallConfig(AppConfig):
     verbose_name = "On-call: schedules, escalation, incidents"
 
     def ready(self) -> None:
-        from switchboard.notify import delivery as outbox_delivery
+        from switchboard.notify.outbox import delivery as outbox_delivery
         from switchboard.oncall import delivery, escalation, helpdesk, tasks  # noqa: F401
         from switchboard.tickets import events
 

@@ -23,8 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify import outbox
-from switchboard.notify.models import Delivery, DeliveryChannel, DeliveryStatus
+from switchboard.notify.outbox import queue as outbox
+from switchboard.notify.outbox.models import Delivery, DeliveryChannel, DeliveryStatus
 from switchboard.oncall.escalation import log
 from switchboard.oncall.models import (
     IncidentStatus,

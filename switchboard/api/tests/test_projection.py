@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from switchboard.accounts.tests.factories import AgentFactory
-from switchboard.notify.rule_models import Trigger
+from switchboard.notify.rules.models import Trigger
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.update import update_ticket

@@ -16,8 +16,8 @@ from switchboard.accounts.tests.factories import AgentFactory, OrganizationFacto
 from switchboard.calls.models import Call, CallStatus
 from switchboard.calls.tests.conftest import ensure_event_types
 from switchboard.core.sweeps import registered_sweeps, run_sweep
-from switchboard.notify import shipped
 from switchboard.notify.models import Delivery
+from switchboard.notify.rules import shipped
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.web.tests.conftest import PASSWORD, install_shipped_config
 

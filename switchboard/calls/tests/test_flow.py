@@ -18,7 +18,7 @@ from switchboard.calls.tests.conftest import NOW
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.sweeps import registered_sweeps, run_sweep
 from switchboard.notify.models import Delivery, Endpoint
-from switchboard.notify.signing import new_secret
+from switchboard.notify.outbox.signing import new_secret
 
 pytestmark = pytest.mark.django_db
 

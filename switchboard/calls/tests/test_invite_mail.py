@@ -9,8 +9,8 @@ import pytest
 
 from switchboard.calls import actions
 from switchboard.calls.tests.conftest import NOW
-from switchboard.notify.delivery import send
 from switchboard.notify.models import Delivery
+from switchboard.notify.outbox.delivery import send
 from switchboard.notify.tests.conftest import smtp_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

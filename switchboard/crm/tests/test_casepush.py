@@ -125,7 +125,7 @@ def test_case_object_and_external_id_field_come_from_the_mapping(
 
 
 def test_tam_email_links_the_case_record(salesforce: FakeSalesforce, customer, client) -> None:
-    from switchboard.notify import shipped
+    from switchboard.notify.rules import shipped
 
     shipped.seed()  # the shipped triggers (a transactional test's flush removed them)
     tam = AgentFactory(email="tam@switchboard.test", name="Tam")

@@ -10,10 +10,10 @@ import time_machine
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
 from switchboard.core.models import Timer
 from switchboard.core.sweeps import run_all_sweeps
-from switchboard.notify import shipped
-from switchboard.notify.automations import TIMER_KIND
 from switchboard.notify.models import Delivery
-from switchboard.notify.rule_models import TimeRule, TimeRuleFiring, Trigger
+from switchboard.notify.rules import shipped
+from switchboard.notify.rules.automations import TIMER_KIND
+from switchboard.notify.rules.models import TimeRule, TimeRuleFiring, Trigger
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.update import solve_ticket, update_ticket

@@ -19,8 +19,9 @@ from switchboard.accounts.tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from switchboard.notify import bot, chat_auth
-from switchboard.notify.actions_chat import ChatUser, link_chat_user
+from switchboard.notify.chat import auth as chat_auth
+from switchboard.notify.chat import bot
+from switchboard.notify.chat.actions import ChatUser, link_chat_user
 from switchboard.tickets.actions.create import create_ticket
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

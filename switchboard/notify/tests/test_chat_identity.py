@@ -19,7 +19,7 @@ from django.utils import timezone
 from slack_sdk.signature import SignatureVerifier
 
 from switchboard.accounts.tests.factories import AdminFactory, AgentFactory, UserFactory
-from switchboard.notify.actions_chat import ChatUser, link_chat_user
+from switchboard.notify.chat.actions import ChatUser, link_chat_user
 from switchboard.notify.models import ChatIdentity
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import View

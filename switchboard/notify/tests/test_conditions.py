@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.notify.actions_rules import validate_action, validate_actions
-from switchboard.notify.conditions import (
+from switchboard.notify.rules.conditions import (
     FIELDS,
     PRIORITIES,
     ConditionError,
@@ -17,6 +16,7 @@ from switchboard.notify.conditions import (
     validate_condition,
     validate_conditions,
 )
+from switchboard.notify.rules.validation import validate_action, validate_actions
 
 SNAP = {
     "status": "open",

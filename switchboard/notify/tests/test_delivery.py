@@ -16,11 +16,11 @@ from standardwebhooks.webhooks import Webhook
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.core.sweeps import registered_sweeps, run_sweep
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import delivery as sending
-from switchboard.notify import signing
-from switchboard.notify.actions_endpoints import create_endpoint, redeliver, update_endpoint
 from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
-from switchboard.notify.outbox import queue_endpoint
+from switchboard.notify.outbox import delivery as sending
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.endpoints import create_endpoint, redeliver, update_endpoint
+from switchboard.notify.outbox.queue import queue_endpoint
 from switchboard.notify.tests.conftest import Answer, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,10 +12,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from switchboard.notify import delivery as sending
-from switchboard.notify.actions_endpoints import create_endpoint
 from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
-from switchboard.notify.outbox import queue_endpoint
+from switchboard.notify.outbox import delivery as sending
+from switchboard.notify.outbox.endpoints import create_endpoint
+from switchboard.notify.outbox.queue import queue_endpoint
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -9,14 +9,14 @@ from standardwebhooks.webhooks import Webhook
 
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import signing
-from switchboard.notify.actions_endpoints import (
+from switchboard.notify.models import Delivery, DeliveryStatus, Endpoint
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.endpoints import (
     create_endpoint,
     rotate_secret,
     send_test_event,
 )
-from switchboard.notify.models import Delivery, DeliveryStatus, Endpoint
-from switchboard.notify.outbox import queue_endpoint
+from switchboard.notify.outbox.queue import queue_endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

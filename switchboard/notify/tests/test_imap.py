@@ -10,9 +10,9 @@ import pytest
 from django.db import DatabaseError
 from django.utils import timezone
 
-from switchboard.notify import imap as imap_module
-from switchboard.notify import intake_tasks
-from switchboard.notify.imap import parse_imap_url, poll_once
+from switchboard.notify.mail import imap as imap_module
+from switchboard.notify.mail import tasks as intake_tasks
+from switchboard.notify.mail.imap import parse_imap_url, poll_once
 from switchboard.notify.models import ImapCursor, InboundEmail, InboundOutcome, InboundSource
 from switchboard.notify.tests.imap_server import ImapServer
 from switchboard.tickets.models import Ticket

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import OrganizationDomainFactory
-from switchboard.notify import message_ids
-from switchboard.notify.intake import receive_email
+from switchboard.notify.mail.intake import receive_email
 from switchboard.notify.models import Delivery, InboundEmail, InboundOutcome
+from switchboard.notify.outbox import message_ids
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.lifecycle import close_if_still_solved

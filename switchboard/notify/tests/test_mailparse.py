@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.notify.mailparse import Limits, html_to_text, parse, strip_quoted
+from switchboard.notify.mail.mailparse import Limits, html_to_text, parse, strip_quoted
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 from switchboard.accounts.tests.factories import AgentFactory
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import outbox, signing
 from switchboard.notify.models import Delivery, DeliveryStatus
+from switchboard.notify.outbox import queue as outbox
+from switchboard.notify.outbox import signing
 from switchboard.oncall import actions
 from switchboard.oncall.models import (
     ContactMethod,

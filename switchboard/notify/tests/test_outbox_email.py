@@ -9,9 +9,9 @@ from django_tasks_db.models import DBTaskResult
 
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import message_ids
 from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
-from switchboard.notify.outbox import queue_email, render_email
+from switchboard.notify.outbox import message_ids
+from switchboard.notify.outbox.queue import queue_email, render_email
 from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,7 +92,7 @@ def test_agent_reply_to_the_sent_notification_comes_back_as_the_agent(smtp_serve
     The same answer sent to the plain support address is refused."""
     from email.message import EmailMessage
 
-    from switchboard.notify.intake import receive_email
+    from switchboard.notify.mail.intake import receive_email
     from switchboard.notify.models import InboundOutcome
 
     delivery = queue_email(

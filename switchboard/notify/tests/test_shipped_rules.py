@@ -10,10 +10,10 @@ import time_machine
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
 from switchboard.core.sweeps import run_all_sweeps
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import shipped
 from switchboard.notify.models import Endpoint
-from switchboard.notify.rule_models import TimeRule, Trigger
-from switchboard.notify.signing import new_secret
+from switchboard.notify.outbox.signing import new_secret
+from switchboard.notify.rules import shipped
+from switchboard.notify.rules.models import TimeRule, Trigger
 from switchboard.tickets.actions.create import create_ticket
 
 # The inline worker closes stale connections, so these tests need real transactions; the

@@ -13,10 +13,10 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from switchboard.core.worker import run_pending_jobs
-from switchboard.notify import signing
-from switchboard.notify.actions_endpoints import create_endpoint, rotate_secret
 from switchboard.notify.models import Endpoint
-from switchboard.notify.outbox import queue_endpoint
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.endpoints import create_endpoint, rotate_secret
+from switchboard.notify.outbox.queue import queue_endpoint
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ import pytest
 
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import UserFactory
-from switchboard.notify import message_ids
 from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
+from switchboard.notify.outbox import message_ids
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Channel, Ticket
 

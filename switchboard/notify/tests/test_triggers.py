@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from switchboard.accounts.tests.factories import AgentFactory, OrganizationFactory, UserFactory
-from switchboard.notify import triggers
 from switchboard.notify.models import Delivery
-from switchboard.notify.rule_models import Trigger, TriggerFiring
+from switchboard.notify.rules import triggers
+from switchboard.notify.rules.models import Trigger, TriggerFiring
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.update import solve_ticket, update_ticket
@@ -144,7 +144,7 @@ def test_requester_email_respects_access_and_internal_notes(customer):
 def test_agent_emails_carry_their_signed_reply_address(customer):
     """An email to an agent has Reply-To = that agent's signed address for the ticket; the
     requester's has the plain support address."""
-    from switchboard.notify import message_ids
+    from switchboard.notify.outbox import message_ids
 
     agent = AgentFactory(email="tam@switchboard.test")
     Trigger.objects.create(
@@ -267,7 +267,7 @@ def test_customer_audience_webhook_gets_what_the_requester_may_see(customer):
     """A `notify_endpoint` with audience "requester" renders as the requester: no internal note,
     a portal link, no SLA figures; the default (agents) audience keeps the full text."""
     from switchboard.accounts.tests.factories import AdminFactory
-    from switchboard.notify.actions_endpoints import create_endpoint
+    from switchboard.notify.outbox.endpoints import create_endpoint
 
     admin = AdminFactory()
     theirs = create_endpoint(

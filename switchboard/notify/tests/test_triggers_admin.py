@@ -7,8 +7,8 @@ import json
 import pytest
 
 from switchboard.accounts.tests.factories import OrganizationFactory, UserFactory
-from switchboard.notify import shipped
-from switchboard.notify.rule_models import TimeRule, Trigger, TriggerFiring
+from switchboard.notify.rules import shipped
+from switchboard.notify.rules.models import TimeRule, Trigger, TriggerFiring
 from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db

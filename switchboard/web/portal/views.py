@@ -30,7 +30,7 @@ from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import PersonalAccess, Region, Role, User
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
-from switchboard.notify.outbox import queue_email
+from switchboard.notify.outbox.queue import queue_email
 from switchboard.tickets import projection
 from switchboard.tickets import queries as ticket_queries
 from switchboard.tickets.actions.comments import add_comment

@@ -26,9 +26,9 @@ from switchboard.accounts.tests.factories import (
     UserFactory,
 )
 from switchboard.api.tests.conftest import client_for
-from switchboard.notify.actions_endpoints import create_endpoint
 from switchboard.notify.models import Delivery
-from switchboard.notify.rule_models import Trigger
+from switchboard.notify.outbox.endpoints import create_endpoint
+from switchboard.notify.rules.models import Trigger
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.update import update_ticket

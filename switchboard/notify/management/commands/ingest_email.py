@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
-from switchboard.notify.intake import receive_email
-from switchboard.notify.models import InboundOutcome, InboundSource
+from switchboard.notify.mail.intake import receive_email
+from switchboard.notify.mail.models import InboundOutcome, InboundSource
 
 EX_OK = 0
 EX_DATAERR = 65

@@ -1,7 +1,7 @@
 """`manage.py poll_imap [--once]`: poll SWITCHBOARD_IMAP_URL (or --url) for new mail.
 
 Without --once it polls every SWITCHBOARD_IMAP_POLL_SECONDS until SIGTERM/SIGINT. Workers do the
-same on their own when SWITCHBOARD_IMAP_URL is set (see notify/intake_tasks.py); running this
+same on their own when SWITCHBOARD_IMAP_URL is set (see notify/mail/tasks.py); running this
 next to them is safe, since one poller holds the mailbox lease at a time.
 """
 
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify.imap import parse_imap_url, poll_once
+from switchboard.notify.mail.imap import parse_imap_url, poll_once
 
 
 class Command(BaseCommand):

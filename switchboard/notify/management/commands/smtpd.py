@@ -22,9 +22,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
-from switchboard.notify.intake import receive_email, support_address
-from switchboard.notify.message_ids import is_reply_address
-from switchboard.notify.models import InboundSource
+from switchboard.notify.mail.intake import receive_email, support_address
+from switchboard.notify.mail.models import InboundSource
+from switchboard.notify.outbox.message_ids import is_reply_address
 from switchboard.tickets.actions.create import mailing_list_addresses
 
 logger = logging.getLogger(__name__)

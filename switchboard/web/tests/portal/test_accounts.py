@@ -9,8 +9,8 @@ from django.core import mail
 from django.test import Client
 
 from switchboard.accounts.models import AccountAuditEvent, User
-from switchboard.notify.delivery import attempt_delivery
 from switchboard.notify.models import Delivery, DeliveryStatus
+from switchboard.notify.outbox.delivery import attempt_delivery
 from switchboard.web.tests.portal.conftest import PASSWORD, member
 
 pytestmark = pytest.mark.django_db
@@ -329,7 +329,7 @@ def test_account_links_leave_the_delivery_log_once_sent(client, org):
     its one-time link is no longer stored; it cannot be redelivered from the log."""
     from switchboard.accounts.tests.factories import AdminFactory
     from switchboard.core.errors import ValidationFailed
-    from switchboard.notify.actions_endpoints import redeliver
+    from switchboard.notify.outbox.endpoints import redeliver
 
     register(client, "erin@acme.test")
     delivery = Delivery.objects.get(recipient="erin@acme.test")

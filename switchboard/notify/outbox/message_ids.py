@@ -26,8 +26,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-_THREAD_SALT = "switchboard.notify.message_ids.thread"
-_REPLY_SALT = "switchboard.notify.message_ids.reply"
+_THREAD_SALT = "switchboard.notify.outbox.message_ids.thread"
+_REPLY_SALT = "switchboard.notify.outbox.message_ids.reply"
 THREAD_TAG_CHARS = 20
 REPLY_MAC_CHARS = 24
 

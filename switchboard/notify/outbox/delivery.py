@@ -6,7 +6,7 @@ on-call chat webhooks) have no secret and are sent unsigned, with the same other
 A claim is a short transaction: the row is locked (`SELECT ... FOR UPDATE SKIP LOCKED`), its
 attempt counter moves to this attempt's number and `next_attempt_at` to now + the lease. Only the
 worker holding the claim for attempt N sends it, and no database lock is held while the network
-call runs. If that worker dies, the sweep (notify/delivery_tasks.py) takes the row back when the
+call runs. If that worker dies, the sweep (notify/outbox/tasks.py) takes the row back when the
 lease runs out and queues attempt N+1: at least once, never two workers at the same time.
 """
 
@@ -32,17 +32,17 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from switchboard.notify import signing
-from switchboard.notify.models import (
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryChannel,
     DeliveryStatus,
     Endpoint,
 )
-from switchboard.notify.outbox import lease_seconds, retry_hours
+from switchboard.notify.outbox.queue import lease_seconds, retry_hours
 
-logger = logging.getLogger("switchboard.notify.delivery")
+logger = logging.getLogger("switchboard.notify.outbox.delivery")
 
 HTTP_TIMEOUT = 10.0
 BACKOFF_BASE = 10.0  # seconds before the 2nd attempt; doubles each time
@@ -361,7 +361,7 @@ def _forget_sensitive_body(delivery: Delivery) -> list[str]:
 
 def record(delivery_id: int, attempt: int, outcome: Outcome, started: datetime, ms: int) -> str:
     """Log the attempt and move the delivery on: delivered, retry later, or dead."""
-    from switchboard.notify.delivery_tasks import enqueue_attempt
+    from switchboard.notify.outbox.tasks import enqueue_attempt
 
     now = timezone.now()
     with transaction.atomic():

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from switchboard.notify.rule_models import TimeRule, TimeRuleFiring, Trigger, TriggerFiring
+from switchboard.notify.rules.models import TimeRule, TimeRuleFiring, Trigger, TriggerFiring
 from switchboard.tickets.models import Ticket
 
 
@@ -39,7 +39,7 @@ def preview_rows(trigger: Trigger, ticket_id: int) -> tuple[bool, list[tuple[str
 
     Read-only: nothing fires. "changed" operators are false (there is no change to look at) and
     SLA fields are empty (no SLA event)."""
-    from switchboard.notify import conditions, triggers
+    from switchboard.notify.rules import conditions, triggers
 
     ticket = triggers.load_ticket(ticket_id)
     facts = triggers.snapshot(ticket)

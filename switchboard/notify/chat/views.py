@@ -14,7 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify import actions_chat, bot, chat_auth
+from switchboard.notify.chat import actions as actions_chat
+from switchboard.notify.chat import auth as chat_auth
+from switchboard.notify.chat import bot
 
 MAX_BODY_BYTES = 64 * 1024
 

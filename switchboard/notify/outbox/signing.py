@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
-from switchboard.notify.models import Endpoint
+from switchboard.notify.outbox.models import Endpoint
 
 SECRET_PREFIX = "whsec_"
 ID_HEADER = "webhook-id"

@@ -15,9 +15,9 @@ from django.db.models import Q
 
 from switchboard.core.jobs import enqueue, job
 from switchboard.core.sweeps import register_sweep
-from switchboard.notify import delivery as sending
-from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
-from switchboard.notify.outbox import lease_seconds
+from switchboard.notify.outbox import delivery as sending
+from switchboard.notify.outbox.models import Delivery, DeliveryAttempt, DeliveryStatus
+from switchboard.notify.outbox.queue import lease_seconds
 
 
 @job(queue="notify", max_attempts=5, backoff_base=2.0, backoff_max=60.0)

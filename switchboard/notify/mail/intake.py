@@ -22,8 +22,9 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import Role, User
 from switchboard.core.errors import SwitchboardError
-from switchboard.notify import mailparse, message_ids
-from switchboard.notify.models import InboundEmail, InboundOutcome, InboundSource
+from switchboard.notify.mail import mailparse
+from switchboard.notify.mail.models import InboundEmail, InboundOutcome, InboundSource
+from switchboard.notify.outbox import message_ids
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import (
     create_follow_up,
@@ -447,7 +448,7 @@ def _refuse(
 def _queue_refusal(parsed: mailparse.ParsedEmail, template: str) -> bool:
     if parsed.is_automatic or not parsed.from_address:
         return False
-    from switchboard.notify.models import Delivery
+    from switchboard.notify.outbox.models import Delivery
 
     # Against backscatter (a forged From makes us mail a stranger): a few refusals per address
     # per day at most.
@@ -457,7 +458,7 @@ def _queue_refusal(parsed: mailparse.ParsedEmail, template: str) -> bool:
     ).count()
     if recent >= MAX_REFUSALS_PER_DAY:
         return False
-    from switchboard.notify.outbox import queue_email, render_email
+    from switchboard.notify.outbox.queue import queue_email, render_email
 
     key_source = (
         parsed.message_id

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify.models import ChatIdentity
+from switchboard.notify.chat.models import ChatIdentity
 
 LINK_SALT = "switchboard.notify.chat-link"
 LINK_MAX_AGE_SECONDS = 15 * 60

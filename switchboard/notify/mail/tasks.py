@@ -22,7 +22,7 @@ def poll_interval() -> timedelta:
 
 @job(queue="default", max_attempts=3)
 def poll_imap_job() -> dict[str, Any]:
-    from switchboard.notify.imap import poll_once
+    from switchboard.notify.mail.imap import poll_once
 
     result = poll_once()
     return {
@@ -43,7 +43,7 @@ def schedule_poll(cursor: Any, now: datetime) -> None:
 def connect() -> None:
     if not getattr(settings, "SWITCHBOARD_IMAP_URL", ""):
         return
-    from switchboard.notify.models import ImapCursor
+    from switchboard.notify.mail.models import ImapCursor
 
     register_sweep(
         "notify.imap_poll", model=ImapCursor, due_field="next_poll_at", handler=schedule_poll

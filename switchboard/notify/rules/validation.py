@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from switchboard.notify.conditions import (
+from switchboard.notify.rules.conditions import (
     PRIORITIES,
     PRODUCT_LINES,
     REGIONS,

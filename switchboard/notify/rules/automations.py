@@ -28,8 +28,8 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.core.models import Timer
 from switchboard.core.timers import cancel_timer, schedule_timer, timer_handler
-from switchboard.notify import conditions
-from switchboard.notify.rule_models import TimeRule, TimeRuleFiring, TimeRuleKind
+from switchboard.notify.rules import conditions
+from switchboard.notify.rules.models import TimeRule, TimeRuleFiring, TimeRuleKind
 from switchboard.tickets.events import TicketEvent
 from switchboard.tickets.models import Ticket
 
@@ -180,7 +180,7 @@ def fire(
     close: bool = False,
 ) -> TimeRuleFiring | None:
     """Fire `rule` for `ticket` once per `instance` if its conditions hold now."""
-    from switchboard.notify import triggers
+    from switchboard.notify.rules import triggers
     from switchboard.tickets.actions.update import update_ticket
 
     if TimeRuleFiring.objects.filter(rule=rule, ticket=ticket, instance_key=instance).exists():

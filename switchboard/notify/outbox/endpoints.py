@@ -14,14 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from switchboard.core.errors import PermissionDenied, ValidationFailed
-from switchboard.notify import signing
-from switchboard.notify.models import (
-    Delivery,
-    DeliveryStatus,
-    Endpoint,
-    EndpointKind,
-)
-from switchboard.notify.outbox import (
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.models import Delivery, DeliveryStatus, Endpoint, EndpointKind
+from switchboard.notify.outbox.queue import (
     EVENT_NAMES,
     TEST_EVENT,
     lease_seconds,
@@ -202,7 +197,7 @@ def send_test_event(endpoint: Endpoint, *, actor: Any) -> Delivery:
 def redeliver(delivery: Delivery, *, actor: Any) -> Delivery:
     """Send a dead (or delivered) delivery again: new attempts, same row, same idempotency key,
     and a fresh retry window."""
-    from switchboard.notify.delivery_tasks import enqueue_attempt
+    from switchboard.notify.outbox.tasks import enqueue_attempt
 
     _require_admin(actor)
     locked = Delivery.objects.select_for_update().get(pk=delivery.pk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from switchboard.core.admin import ReadOnlyAdmin as _ReadOnly
-from switchboard.notify.models import ImapCursor, InboundEmail
+from switchboard.notify.mail.models import ImapCursor, InboundEmail
 
 
 @admin.register(InboundEmail)

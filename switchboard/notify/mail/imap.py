@@ -28,8 +28,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify.intake import receive_email
-from switchboard.notify.models import ImapCursor, InboundSource
+from switchboard.notify.mail.intake import receive_email
+from switchboard.notify.mail.models import ImapCursor, InboundSource
 
 logger = logging.getLogger(__name__)
 

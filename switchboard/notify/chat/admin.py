@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from switchboard.notify.models import ChatIdentity
+from switchboard.notify.chat.models import ChatIdentity
 
 
 @admin.register(ChatIdentity)

@@ -2,7 +2,7 @@
 
 `queue_email` / `queue_endpoint` / `queue_url` write a Delivery row and its send job in the
 caller's transaction (rolled back with it), once per idempotency key. The worker sends it within
-seconds, signs it (endpoints), retries it with backoff and logs every attempt (notify/delivery.py).
+seconds, signs it (endpoints), retries it with backoff and logs every attempt (outbox/delivery.py).
 """
 
 from __future__ import annotations
@@ -23,13 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from switchboard.core.errors import ValidationFailed
-from switchboard.notify import message_ids
-from switchboard.notify.models import (
-    Delivery,
-    DeliveryChannel,
-    Endpoint,
-    EndpointKind,
-)
+from switchboard.notify.outbox import message_ids
+from switchboard.notify.outbox.models import Delivery, DeliveryChannel, Endpoint, EndpointKind
 
 if TYPE_CHECKING:
     from switchboard.accounts.models import User
@@ -232,7 +227,7 @@ def queue_url(
     the POST is unsigned: it carries Idempotency-Key, X-Switchboard-Delivery and
     X-Switchboard-Event. Returns None, writing nothing, when the key exists.
     """
-    from switchboard.notify.actions_endpoints import validate_url  # it imports this module
+    from switchboard.notify.outbox.endpoints import validate_url  # it imports this module
 
     if channel not in (DeliveryChannel.CHAT, DeliveryChannel.WEBHOOK):
         raise ValidationFailed(
@@ -346,7 +341,7 @@ def _write(
     payload: dict[str, Any],
     raw_url: bool = False,
 ) -> Delivery | None:
-    from switchboard.notify import delivery_tasks
+    from switchboard.notify.outbox import tasks as delivery_tasks
 
     now = timezone.now()
     if Delivery.objects.filter(idempotency_key=idempotency_key).exists():

@@ -11,9 +11,10 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from switchboard.core.errors import SwitchboardError
-from switchboard.notify import actions_endpoints, signing
-from switchboard.notify.models import Delivery, DeliveryAttempt, Endpoint
-from switchboard.notify.outbox import EVENTS
+from switchboard.notify.outbox import endpoints as actions_endpoints
+from switchboard.notify.outbox import signing
+from switchboard.notify.outbox.models import Delivery, DeliveryAttempt, Endpoint
+from switchboard.notify.outbox.queue import EVENTS
 
 
 class EndpointForm(forms.ModelForm):

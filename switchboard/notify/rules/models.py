@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from switchboard.notify.actions_rules import validate_actions
-from switchboard.notify.conditions import ConditionError, validate_conditions
+from switchboard.notify.rules.conditions import ConditionError, validate_conditions
+from switchboard.notify.rules.validation import validate_actions
 
 
 class RuleEvent(models.TextChoices):

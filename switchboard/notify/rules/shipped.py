@@ -184,6 +184,6 @@ def seed(apps: Any = None, environ: dict[str, str] | None = None) -> None:
 
 
 def _new_secret() -> str:
-    from switchboard.notify.signing import new_secret
+    from switchboard.notify.outbox.signing import new_secret
 
     return new_secret()

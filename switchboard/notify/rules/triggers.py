@@ -26,15 +26,15 @@ from switchboard.accounts import access
 from switchboard.accounts.models import ProductLine, Role, SupportGroup, User
 from switchboard.core.errors import NotFound, SwitchboardError
 from switchboard.core.seeding import is_seeding
-from switchboard.notify import conditions
-from switchboard.notify.actions_rules import (
+from switchboard.notify.rules import conditions
+from switchboard.notify.rules.models import Trigger, TriggerFiring
+from switchboard.notify.rules.validation import (
     EMAIL_ACTIONS,
     EMAIL_TEMPLATES,
     TAG_ACTIONS,
     TICKET_ATTRIBUTE,
     tag_list,
 )
-from switchboard.notify.rule_models import Trigger, TriggerFiring
 from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
@@ -480,7 +480,7 @@ def _email(
     source: str,
     key_prefix: str,
 ) -> list[dict[str, Any]]:
-    from switchboard.notify.outbox import queue_email, render_email
+    from switchboard.notify.outbox.queue import queue_email, render_email
 
     results = []
     views: dict[bool, projection.TicketView] = {}  # one projection per kind of recipient
@@ -545,8 +545,8 @@ def _endpoint(
     key_prefix: str,
     rule_title: str,
 ) -> dict[str, Any]:
-    from switchboard.notify.models import Endpoint, EndpointKind
-    from switchboard.notify.outbox import queue_endpoint
+    from switchboard.notify.outbox.models import Endpoint, EndpointKind
+    from switchboard.notify.outbox.queue import queue_endpoint
 
     name = action["endpoint"]
     label = {"action": "notify_endpoint", "endpoint": name}

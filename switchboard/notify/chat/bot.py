@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound
-from switchboard.notify import actions_chat
-from switchboard.notify.actions_chat import ChatUser
+from switchboard.notify.chat import actions as actions_chat
+from switchboard.notify.chat.actions import ChatUser
 from switchboard.oncall import queries as oncall_queries
 from switchboard.oncall.models import OnCallSchedule
 from switchboard.sla import queries as sla_queries
