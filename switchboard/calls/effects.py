@@ -141,7 +141,7 @@ def send_invites(call: Call, *, method: str, headline: str) -> None:
                 lines += ["", LOCK_NOTE]
             if call.answers:
                 lines += ["", "Intake answers:", answers_text(call)]
-            from switchboard.web.links import agent_ticket_url
+            from switchboard.core.links import agent_ticket_url
 
             lines += ["", f"Ticket: {agent_ticket_url(call.ticket.pk)}"]
         outbox.queue_email(
@@ -355,7 +355,7 @@ def wrap_up_minutes(duration: int) -> int:
 
 def remind_agent(call: Call, *, subject: str, body: str, key: str, at: datetime) -> None:
     """An internal note on the ticket and an email to the agent."""
-    from switchboard.web.links import agent_ticket_url
+    from switchboard.core.links import agent_ticket_url
 
     _note(call, body, at=at)
     outbox.queue_email(

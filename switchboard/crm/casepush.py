@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from switchboard.accounts import access
+from switchboard.core.links import agent_ticket_url
 from switchboard.crm.connector import Connector, CrmError, RateLimited, is_configured
 from switchboard.crm.models import CaseLink, CrmContact
 from switchboard.crm.sync import current_mapping
@@ -25,7 +26,6 @@ from switchboard.notify.outbox.delivery import Outcome
 from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketStatus
-from switchboard.web.links import agent_ticket_url
 
 logger = logging.getLogger("switchboard.crm")
 

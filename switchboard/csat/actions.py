@@ -112,9 +112,9 @@ def offer_survey(rating: SatisfactionRating, now: datetime) -> str:
     Returns the outcome: "offered" or the exclusion. Idempotent: a row that is no longer due
     (sent, excluded or cancelled by a concurrent reopen) is left alone.
     """
+    from switchboard.core.links import csat_survey_url, portal_ticket_url
     from switchboard.notify.outbox.queue import queue_email, render_email
     from switchboard.tickets.actions.lifecycle import add_system_tag
-    from switchboard.web.links import csat_survey_url, portal_ticket_url
 
     if rating.due_at is None or rating.score != Score.UNOFFERED:
         return "not due"
@@ -279,9 +279,9 @@ def reviewer_at(now: datetime) -> tuple[User | None, str]:
 
 
 def _route_bad(rating: SatisfactionRating, now: datetime, version: int) -> None:
+    from switchboard.core.links import agent_ticket_url, csat_task_url
     from switchboard.notify.models import Endpoint, EndpointKind
     from switchboard.notify.outbox.queue import queue_email, queue_endpoint_unfiltered, render_email
-    from switchboard.web.links import agent_ticket_url, csat_task_url
 
     task = ReviewTask.objects.filter(rating=rating).first()
     if task is None:

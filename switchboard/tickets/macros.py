@@ -17,8 +17,8 @@ from django.db import transaction
 
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import PermissionDenied, ValidationFailed
+from switchboard.core.links import agent_ticket_url
 from switchboard.tickets.models import Macro, Priority, Ticket, TicketStatus, TicketType
-from switchboard.web.links import agent_ticket_url
 
 # --- placeholders --------------------------------------------------------------------------------
 

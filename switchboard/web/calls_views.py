@@ -27,9 +27,9 @@ from switchboard.calls.models import (
     FeedKind,
 )
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
+from switchboard.core.links import agent_ticket_url
 from switchboard.tickets.queries import ticket_for_user, visible_tickets
 from switchboard.web.auth import agent_page
-from switchboard.web.links import agent_ticket_url
 
 
 def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:

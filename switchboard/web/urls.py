@@ -34,7 +34,7 @@ urlpatterns: list = [
     path("csat/tasks/", csat_views.tasks, name="web-csat-tasks"),
     path("csat/tasks/<int:task_id>/", csat_views.task, name="web-csat-task"),
     path("tickets/<int:ticket_id>/csat-feedback", csat_views.log_feedback, name="web-csat-log"),
-    # Public: the survey page an email links to (fixed; see web/links.py).
+    # Public: the survey page an email links to (fixed; see core/links.py).
     path("csat/survey/<str:token>/", portal_csat.survey, name="csat-survey"),
     # customer calls: public booking pages (the token is the credential) and agent pages
     path("book/manage/<str:token>", booking.manage, name="book-manage"),

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound
+from switchboard.core.links import agent_ticket_url, portal_ticket_url
 from switchboard.notify.chat import actions as actions_chat
 from switchboard.notify.chat.actions import ChatUser
 from switchboard.oncall import queries as oncall_queries
@@ -32,7 +33,6 @@ from switchboard.tickets import projection
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.saved_views import count_views, views_for
-from switchboard.web.links import agent_ticket_url, portal_ticket_url
 
 MAX_VIEWS = 50
 MAX_SCHEDULES = 50

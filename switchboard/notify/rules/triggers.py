@@ -25,6 +25,12 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import ProductLine, Role, SupportGroup, User
 from switchboard.core.errors import NotFound, SwitchboardError
+from switchboard.core.links import (
+    agent_ticket_url,
+    crm_case_url,
+    portal_feedback_url,
+    portal_ticket_url,
+)
 from switchboard.core.seeding import is_seeding
 from switchboard.notify.rules import conditions
 from switchboard.notify.rules.models import Trigger, TriggerFiring
@@ -38,12 +44,6 @@ from switchboard.notify.rules.validation import (
 from switchboard.tickets import projection
 from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment, Ticket, TicketAudit
-from switchboard.web.links import (
-    agent_ticket_url,
-    crm_case_url,
-    portal_feedback_url,
-    portal_ticket_url,
-)
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Routes of the customer portal (mounted at /portal/ by web/urls.py).
 
-Fixed: the ticket page is /portal/tickets/<id>/ (emails link there; see web/links.py).
+Fixed: the ticket page is /portal/tickets/<id>/ (emails link there; see core/links.py).
 """
 
 from django.urls import path
