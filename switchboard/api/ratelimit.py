@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
@@ -61,3 +62,12 @@ def limit_per_minute() -> int:
 def hit(key: str, *, now: float | None = None) -> Allowance:
     """Count one API request for `key` against the per-minute limit."""
     return count(key, limit=limit_per_minute(), window_seconds=60, now=now)
+
+
+def prune_ended_windows(now: datetime) -> int:
+    """Delete the counters whose window has ended (the worker's hourly housekeeping; a bucket
+    counts its own window: a minute for the API, ten for the portal's forms)."""
+    from switchboard.api.models import RateBucket
+    from switchboard.core.housekeeping import delete_in_batches
+
+    return delete_in_batches(RateBucket.objects.filter(expires_at__lt=int(now.timestamp())))

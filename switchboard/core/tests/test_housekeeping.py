@@ -78,6 +78,27 @@ def test_prune_drops_rate_buckets_whose_window_has_ended_only():
     assert again.remaining == 10 - 5
 
 
+def test_apps_register_their_pruners_and_prune_reports_each(monkeypatch):
+    """Core prunes only its job rows and runs what the apps registered in their ready():
+    the API's rate buckets and tickets' orphan files, plus any newly registered one."""
+    assert {"rate_buckets", "orphan_files"} <= set(housekeeping._PRUNERS)
+    seen = []
+    monkeypatch.setitem(housekeeping._PRUNERS, "widgets", lambda now: seen.append(now) or 3)
+    now = timezone.now()
+
+    counts = housekeeping.prune(now)
+
+    assert seen == [now]
+    assert counts["widgets"] == 3
+    assert set(counts) == {
+        "succeeded_jobs",
+        "failed_jobs",
+        "rate_buckets",
+        "orphan_files",
+        "widgets",
+    }
+
+
 def test_the_worker_prunes_on_its_first_sweep_then_hourly(settings):
     """A worker's sweep runs housekeeping once, not on every 5-second sweep."""
     settings.SWITCHBOARD_HOUSEKEEPING_EVERY = 3600
@@ -101,6 +122,7 @@ def test_orphan_attachment_files_older_than_a_day_are_deleted(settings, tmp_path
     from django.core.files.storage import default_storage
 
     from switchboard.tickets.actions.create import create_ticket
+    from switchboard.tickets.housekeeping import prune_orphan_attachment_files
     from switchboard.tickets.models import Attachment
 
     settings.MEDIA_ROOT = tmp_path
@@ -120,7 +142,7 @@ def test_orphan_attachment_files_older_than_a_day_are_deleted(settings, tmp_path
     for name in (kept.file.name, old_orphan):
         os.utime(default_storage.path(name), (two_days_ago, two_days_ago))
 
-    assert housekeeping.prune_orphan_attachment_files() == 1
+    assert prune_orphan_attachment_files() == 1
     assert default_storage.exists(kept.file.name)
     assert default_storage.exists(young_orphan)
     assert not default_storage.exists(old_orphan)
