@@ -1,4 +1,7 @@
-"""`manage.py seed_demo`: a believable demo company. Safe to run again (each part runs once)."""
+"""`manage.py seed_demo`: a believable demo company. Safe to run again (each part runs once).
+
+It lives in web, the top layer, because it composes every app's demo module (core imports no app
+above it; docs/architecture.md)."""
 
 from importlib import import_module
 from typing import Any
