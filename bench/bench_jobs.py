@@ -7,7 +7,7 @@ Run from the repository root:
 Creates its own PostgreSQL database (dropped and re-created; dropped again at the end, also on
 error or Ctrl-C), migrates it, then per run:
 
-1. enqueues N no-op jobs (switchboard.core.bench_jobs.noop) with switchboard.core.jobs.enqueue,
+1. enqueues N no-op jobs (bench.noop_jobs.noop) with switchboard.core.jobs.enqueue,
    1,000 per transaction (timed), then ANALYZEs the jobs table, untimed, as autovacuum would on a
    database in service (--no-analyze skips it);
 2. starts W `manage.py worker --burst --no-sweep` processes and waits until they have run every
@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_JOBS_PER_S = 500.0
-PLUGIN = "switchboard.core.bench_jobs"
+PLUGIN = "bench.noop_jobs"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -251,7 +251,7 @@ def enqueue_jobs(count: int, per_transaction: int) -> tuple[float, float, float 
     """Enqueue `count` no-op jobs; returns (seconds, CPU seconds, backend CPU seconds)."""
     from django.db import transaction
 
-    from switchboard.core.bench_jobs import noop
+    from bench.noop_jobs import noop
     from switchboard.core.jobs import enqueue
 
     pid, pg0 = own_backend()
