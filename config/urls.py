@@ -13,6 +13,6 @@ urlpatterns = [
     path("api/docs", zendesk_urls.docs, name="api-docs"),
     path("", include("switchboard.oncall.urls")),
     path("", include("switchboard.notify.urls")),
-    path("", include("switchboard.crm.urls")),
+    path("", include("switchboard.web.crm_urls")),
     path("", include("switchboard.web.urls")),
 ]

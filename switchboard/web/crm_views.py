@@ -1,4 +1,5 @@
-"""CRM pages: the integrity page (agents read, admins fix), the case link, the sync preview."""
+"""CRM pages of the agent workspace: the integrity page (agents read, admins fix), the case link,
+the sync preview."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""CRM routes: mounted at the site root by config/urls.py."""
+"""CRM routes (pages in web/crm_views.py): mounted at the site root by config/urls.py."""
 
 from django.urls import path
 
-from switchboard.crm import views
+from switchboard.web import crm_views as views
 
 app_name = "crm"
 
