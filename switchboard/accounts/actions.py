@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +22,7 @@ from switchboard.accounts.models import (
     User,
 )
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.tokens import hash_token, new_token
 
 # Changes to these fields are recorded (they decide access, entitlement and SLAs).
 AUDITED_ORG_FIELDS = ("sharing", "support_level", "preferred_region", "product_line", "is_internal")
@@ -342,16 +341,12 @@ def verify_entitlement(
     return target
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def issue_api_token(*, user: User, name: str = "") -> tuple[str, ApiToken]:
     """Create a token for `user`; returns (the token, shown once, and its stored record)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + new_token()
     record = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=token[:10], token_hash=_hash_token(token)
+        user=user, name=name[:100], prefix=token[:10], token_hash=hash_token(token)
     )
     return token, record
 
@@ -362,7 +357,7 @@ def user_for_token(token: str) -> User | None:
         return None
     record = (
         ApiToken.objects.select_related("user", "user__organization")
-        .filter(token_hash=_hash_token(token), revoked_at__isnull=True)
+        .filter(token_hash=hash_token(token), revoked_at__isnull=True)
         .first()
     )
     if record is None or not record.user.is_active:

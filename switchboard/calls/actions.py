@@ -38,6 +38,7 @@ from switchboard.calls.models import (
     SecondRole,
 )
 from switchboard.core.errors import NotFound, PermissionDenied, SwitchboardError, ValidationFailed
+from switchboard.core.tokens import hash_token, new_token
 from switchboard.tickets.models import Ticket, TicketStatus
 
 
@@ -186,9 +187,9 @@ def mint_booking_link(
     BookingLink.objects.filter(ticket=ticket, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    token = links.new_token()
+    token = new_token()
     link = BookingLink.objects.create(
-        token_hash=links.hash_token(token),
+        token_hash=hash_token(token),
         ticket=ticket,
         event_type=event_type,
         agent=agent,
@@ -361,7 +362,7 @@ def book_call(
     now = _now(now)
     link = (
         BookingLink.objects.select_related("ticket", "event_type", "agent", "group")
-        .filter(token_hash=links.hash_token(token or ""))
+        .filter(token_hash=hash_token(token or ""))
         .first()
     )
     if link is None:
@@ -634,9 +635,9 @@ def rotate_feed_token(*, user: User, kind: str) -> str:
     _require_agent(user)
     if kind not in FeedKind.values:
         raise ValidationFailed(f"kind: one of {', '.join(FeedKind.values)}.", field="kind")
-    token = links.new_token()
+    token = new_token()
     CallFeedToken.objects.update_or_create(
-        user=user, kind=kind, defaults={"token_hash": links.hash_token(token)}
+        user=user, kind=kind, defaults={"token_hash": hash_token(token)}
     )
     return token
 

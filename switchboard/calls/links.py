@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -14,15 +12,6 @@ if TYPE_CHECKING:
     from switchboard.tickets.models import Ticket
 
 MANAGE_SALT = "switchboard.calls.manage-link"
-
-
-def new_token() -> str:
-    """256 random bits, URL-safe (the issue asks for at least 128)."""
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _base() -> str:

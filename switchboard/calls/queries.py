@@ -11,6 +11,7 @@ from switchboard.accounts import access
 from switchboard.calls import links
 from switchboard.calls.models import BookingLink, Call, CallFeedToken, CallStatus, EventType
 from switchboard.core.errors import NotFound
+from switchboard.core.tokens import hash_token
 from switchboard.tickets.queries import ticket_for_user, visible_tickets
 
 CALL_RELATED = ("event_type", "agent", "second_agent", "ticket", "ticket__requester")
@@ -23,7 +24,7 @@ def link_for_token(token: str) -> BookingLink | None:
         BookingLink.objects.select_related(
             "ticket", "ticket__organization", "event_type", "agent", "group"
         )
-        .filter(token_hash=links.hash_token(token))
+        .filter(token_hash=hash_token(token))
         .first()
     )
 
@@ -101,11 +102,7 @@ def my_calls(user: Any, start: datetime, end: datetime) -> QuerySet[Call]:
 def feed_owner(token: str) -> CallFeedToken | None:
     if not token or len(token) > 200:
         return None
-    row = (
-        CallFeedToken.objects.select_related("user")
-        .filter(token_hash=links.hash_token(token))
-        .first()
-    )
+    row = CallFeedToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
     if row is None or not row.user.is_active or not access.is_agent(row.user):
         return None
     return row

@@ -6,8 +6,6 @@ message and the `satisfaction_rating.created` webhooks go through the notify out
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.tokens import hash_token, new_token
 from switchboard.csat import export, summary
 from switchboard.csat import settings as csat_settings
 from switchboard.csat.models import (
@@ -38,15 +37,6 @@ TAG_SURVEY_SENT = "csat_survey_sent"
 TAG_CLOSE_BY_MERGE = "close_by_merge"
 WEBHOOK_EVENT = "satisfaction_rating.created"
 MAX_COMMENT = 5000
-
-
-def new_token() -> str:
-    """256 random bits, URL-safe; only its SHA-256 is stored."""
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- the offer ---------------------------------------------------------------------------------

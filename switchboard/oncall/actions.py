@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
+from switchboard.core.tokens import hash_token, new_token
 from switchboard.oncall import delivery, escalation, rotation
 from switchboard.oncall.escalation import log
 from switchboard.oncall.models import (
@@ -27,7 +28,6 @@ from switchboard.oncall.models import (
     UserCalendarFeed,
 )
 from switchboard.oncall.queries import layer_from_row
-from switchboard.oncall.tokens import hash_token, new_token
 
 # --------------------------------------------------------------------------------- schedules
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.db.models import Q
 
 from switchboard.accounts.models import User
+from switchboard.core.tokens import hash_token
 from switchboard.oncall import rotation
 from switchboard.oncall.models import (
     OnCallSchedule,
@@ -16,7 +17,6 @@ from switchboard.oncall.models import (
     ScheduleOverride,
     UserCalendarFeed,
 )
-from switchboard.oncall.tokens import hash_token
 
 _TICK = timedelta(microseconds=1)
 FEED_PAST = timedelta(days=15)

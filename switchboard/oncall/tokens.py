@@ -1,9 +1,7 @@
-"""Secret tokens (calendar feeds) and signed single-purpose incident links."""
+"""Signed single-purpose incident links (calendar-feed tokens: core/tokens.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 from django.conf import settings
@@ -11,14 +9,6 @@ from django.core import signing
 
 LINK_SALT = "switchboard.oncall.incident-link"
 LINK_ACTIONS = ("acknowledge", "resolve")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def link_max_age() -> int:

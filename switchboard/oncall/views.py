@@ -18,15 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from switchboard.accounts.actions import user_for_token
 from switchboard.accounts.models import Role, User
+from switchboard.core.tokens import bearer_token
 from switchboard.oncall import actions, feeds, queries, rotation
 from switchboard.oncall.models import Incident, OnCallSchedule, ScheduleLayer, ScheduleOverride
 from switchboard.oncall.tokens import read_incident_link
 
 
 def _api_user(request: HttpRequest) -> User | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(header[7:].strip())
+    token = bearer_token(request.headers.get("Authorization", ""))
+    if token is not None:
+        return user_for_token(token)
     user = request.user if hasattr(request, "user") else None
     return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
 

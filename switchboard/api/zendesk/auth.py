@@ -13,6 +13,7 @@ from ninja.security import HttpBasicAuth, HttpBearer
 from switchboard.accounts.actions import user_for_token
 from switchboard.accounts.models import User
 from switchboard.accounts.signin import check_password
+from switchboard.core.tokens import bearer_token
 
 
 class BadCredentials(Exception):
@@ -25,13 +26,14 @@ def _password_auth_enabled() -> bool:
 
 def user_for_authorization(header: str, request: HttpRequest | None = None) -> User:
     """The user an Authorization header names; BadCredentials if it names nobody."""
-    scheme, _, value = header.strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() == "bearer":
-        user = user_for_token(value)
+    token = bearer_token(header)
+    if token is not None:
+        user = user_for_token(token)
         if user is None:
             raise BadCredentials
         return user
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
     if scheme.lower() != "basic":
         raise BadCredentials
     try:

@@ -49,6 +49,18 @@ def test_oncall_api_answers_agents_with_a_bearer_token(weekly, client):
     }
 
 
+def test_oncall_api_reads_the_bearer_scheme_like_the_rest_api(weekly, client):
+    """One parser (core.tokens.bearer_token): the scheme is case-insensitive, as for /api/v2/,
+    and a Bearer header with a wrong token is refused rather than read as no header."""
+    schedule, _ann, bob = weekly
+    token, _ = issue_api_token(user=bob)
+    params = {"at": "2026-03-10T00:00:00+00:00", "schedule": schedule.pk}
+    assert (
+        client.get("/api/oncall", params, HTTP_AUTHORIZATION=f"bearer  {token}").status_code == 200
+    )
+    assert client.get("/api/oncall", params, HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+
+
 def test_oncall_api_accepts_a_session_and_refuses_others(weekly, client):
     _schedule, ann, _ = weekly
     assert client.get("/api/oncall").status_code == 401
