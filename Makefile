@@ -42,6 +42,7 @@ format: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict switchboard/sla/business_time.py switchboard/oncall/rotation.py \
+		switchboard/core/filenames.py switchboard/core/tokens.py \
 		switchboard/tickets/search_query.py switchboard/notify/rules/conditions.py \
 		switchboard/notify/mail/mailparse.py switchboard/notify/outbox/message_ids.py \
 		switchboard/notify/rules/validation.py switchboard/web/charts.py switchboard/web/presenters.py \

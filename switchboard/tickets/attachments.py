@@ -11,7 +11,6 @@ import codecs
 import hashlib
 import logging
 import re
-import unicodedata
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from switchboard.accounts import access
 from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from switchboard.core.filenames import sanitize_filename
 from switchboard.tickets import search_index
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.models import Attachment, Channel, Comment, Ticket
@@ -52,47 +52,13 @@ DISCOURAGED_WARNING = (
     "We prefer plain-text logs and screenshots: .doc and .pdf files can't be searched or quoted "
     "easily in replies. If you can, please also paste the relevant part as text."
 )
-MAX_FILENAME = 255
 _CHUNK = 64 * 1024
 _SNIFF_BYTES = 8192  # filetype looks at the first 8 KiB at most
-_RESERVED = re.compile(r'[<>:"/\\|?*]')
-_WINDOWS_DEVICES = frozenset(
-    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-)
 _SAFE_EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 def max_bytes() -> int:
     return int(getattr(settings, "SWITCHBOARD_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
-
-
-# --- filenames ---------------------------------------------------------------------------------
-
-
-def sanitize_filename(name: str, *, fallback: str = "attachment") -> str:
-    """A display filename: no directories, control or reserved characters, leading dots.
-
-    At most 255 characters, keeping the extension; never empty.
-    """
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]  # C:\\Users\\me\\log.txt, ../../etc/passwd
-    # Control and format characters, including the right-to-left override that makes
-    # "invoice‮fdp.exe" display as "invoiceexe.pdf".
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = _RESERVED.sub("_", name)
-    name = " ".join(name.split())
-    name = name.strip(" .")
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    if stem.lower() in _WINDOWS_DEVICES:
-        name = f"_{name}"
-    if not name:
-        name = fallback
-    if len(name) > MAX_FILENAME:
-        suffix = f".{ext}" if dot and 0 < len(ext) <= 16 else ""
-        name = name[: MAX_FILENAME - len(suffix)].rstrip(" .") + suffix
-    return name
 
 
 def _extension(filename: str) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import codecs
 import html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.errors import InvalidHeaderDefect, NonASCIILocalPartDefect
@@ -32,6 +31,8 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
 from html.parser import HTMLParser
+
+from switchboard.core.filenames import sanitize_filename
 
 
 @dataclass(frozen=True)
@@ -450,17 +451,6 @@ def automatic_reason(msg: Message, from_address: str, return_path: str | None) -
 
 # --- body and attachments ---------------------------------------------------------------------
 
-_FILENAME_BAD = re.compile(r'[<>:"/\\|?*]')
-
-
-def clean_filename(name: str, fallback: str = "attachment") -> str:
-    name = unicodedata.normalize("NFC", _clean_text(decode_words(name or "")))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = " ".join(_FILENAME_BAD.sub("_", name).split()).strip(" .")
-    return name[:255] or fallback
-
-
 _EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
@@ -551,7 +541,9 @@ def _add_attachment(state: _Walk, part: Message, ctype: str, content: bytes) -> 
     fallback = "attachment" + _EXTENSIONS.get(ctype, "")
     state.attachments.append(
         MailAttachment(
-            filename=clean_filename(filename or "", fallback),
+            filename=sanitize_filename(
+                _clean_text(decode_words(filename or "")), fallback=fallback
+            ),
             content_type=ctype,
             content=content,
             inline=disposition == "inline",

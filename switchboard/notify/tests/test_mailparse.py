@@ -168,6 +168,22 @@ def test_attachments_kept_with_sanitised_names() -> None:
     assert parsed.attachments[1].content.startswith(b"\x89PNG")
 
 
+def test_attachment_names_follow_the_upload_rules() -> None:
+    """Email attachments are named by the same rules as uploads (core.filenames): a Windows
+    device name is escaped and an RFC 2047 encoded name is decoded first."""
+    raw = (
+        b"From: a@example.test\r\nSubject: logs\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n"
+        b'Content-Disposition: attachment; filename="CON.txt"\r\n\r\nx\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n"
+        b'Content-Disposition: attachment; filename="=?utf-8?q?r=C3=A9sum=C3=A9.txt?="\r\n\r\n'
+        b"y\r\n--b--\r\n"
+    )
+    assert [a.filename for a in parse(raw).attachments] == ["_CON.txt", "r\u00e9sum\u00e9.txt"]
+
+
 def test_limits_reject_instead_of_raising() -> None:
     limits = Limits(max_bytes=1000, max_header_bytes=200, max_headers=5, max_depth=3)
     assert (
