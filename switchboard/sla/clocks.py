@@ -37,11 +37,10 @@ from switchboard.sla.models import (
     TicketClock,
 )
 from switchboard.tickets.events import EventKind, TicketEvent
-from switchboard.tickets.models import Comment, Ticket, TicketStatus
+from switchboard.tickets.models import TAG_ENTITLEMENT_UNVERIFIED, Comment, Ticket, TicketStatus
 
 logger = logging.getLogger(__name__)
 
-TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
 REPLY_METRICS = (Metric.FIRST_REPLY, Metric.NEXT_REPLY, Metric.PERIODIC_UPDATE)
 ALWAYS = BusinessSchedule.always()
 _DONE = (TicketStatus.SOLVED, TicketStatus.CLOSED)

@@ -179,6 +179,11 @@ class Ticket(models.Model):
         return sorted(t.name for t in self.tags.all())
 
 
+# Added to a ticket whose requester's entitlement is not verified (no organization yet): its SLA
+# clock waits, a shipped view lists it. The one copy of the name (tickets, sla, saved views).
+TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
+
+
 class TicketTag(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=80)

@@ -32,14 +32,13 @@ from switchboard.core.errors import ValidationFailed
 from switchboard.tickets.models import (
     PRIORITY_ORDER,
     STATUS_ORDER,
+    TAG_ENTITLEMENT_UNVERIFIED,
     Ticket,
     TicketTag,
     TicketType,
     View,
 )
 from switchboard.tickets.queries import visible_tickets
-
-TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
 
 IS = ("is", "is_not")
 ORDERED = ("is", "is_not", "less_than", "greater_than")

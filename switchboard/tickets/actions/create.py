@@ -29,6 +29,7 @@ from switchboard.tickets.actions.fields import (
 )
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import (
+    TAG_ENTITLEMENT_UNVERIFIED,
     AuditEvent,
     Channel,
     Comment,
@@ -38,8 +39,6 @@ from switchboard.tickets.models import (
     TicketStatus,
     TicketType,
 )
-
-TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
 
 
 def mailing_list_addresses() -> set[str]:
