@@ -31,52 +31,57 @@ def restriction_from_json(data: dict) -> rotation.Restriction:
     return rotation.Restriction.daily(time(hh, mm), duration)
 
 
-def layer_from_row(row: ScheduleLayer) -> rotation.Layer:
+def _layer(
+    users: Iterable[object],
+    rotation_virtual_start: datetime,
+    turn_length: timedelta,
+    start: datetime,
+    end: datetime | None,
+    restrictions: list[dict] | None,
+    name: str,
+) -> rotation.Layer:
     return rotation.Layer(
-        users=tuple(str(u) for u in row.users),
-        rotation_virtual_start=row.rotation_virtual_start,
-        turn_length=row.turn_length,
-        start=row.start,
-        end=row.end,
-        restrictions=tuple(restriction_from_json(r) for r in row.restrictions or ()),
-        name=row.name,
+        users=tuple(str(u) for u in users),
+        rotation_virtual_start=rotation_virtual_start,
+        turn_length=turn_length,
+        start=start,
+        end=end,
+        restrictions=tuple(restriction_from_json(r) for r in restrictions or ()),
+        name=name,
     )
 
 
-def override_from_row(row: ScheduleOverride) -> rotation.Override:
-    return rotation.Override(str(row.user_id), row.start, row.end, row.created_at)
-
-
-def build_schedule(
-    schedule: OnCallSchedule,
-    layers: Iterable[ScheduleLayer],
-    overrides: Iterable[ScheduleOverride],
-) -> rotation.Schedule:
-    ordered = sorted(layers, key=lambda r: (r.position, r.start, r.pk))
-    return rotation.Schedule(
-        tz=schedule.time_zone,
-        layers=tuple(layer_from_row(r) for r in ordered if r.users),
-        overrides=tuple(override_from_row(o) for o in overrides),
+def layer_from_row(row: ScheduleLayer) -> rotation.Layer:
+    return _layer(
+        row.users,
+        row.rotation_virtual_start,
+        row.turn_length,
+        row.start,
+        row.end,
+        row.restrictions,
+        row.name,
     )
 
 
 _LAYER_COLUMNS = (
-    "pk",
-    "position",
-    "name",
     "users",
     "rotation_virtual_start",
     "turn_length",
-    "restrictions",
     "start",
     "end",
+    "restrictions",
+    "name",
+    "position",
+    "pk",
 )
 
 
 def load_schedule(schedule: OnCallSchedule, start: datetime, end: datetime) -> rotation.Schedule:
     """`schedule` as a pure value, with the layers and overrides that touch [start, end).
 
-    Reads plain tuples, not model instances: this is the hot path of "who is on call".
+    Reads plain tuples, not model instances: this is the hot path of "who is on call". The one
+    way a schedule is loaded (the layer editor's preview builds single layers with
+    `layer_from_row`).
     """
     layers = (
         ScheduleLayer.objects.filter(schedule=schedule, start__lt=end)
@@ -88,25 +93,25 @@ def load_schedule(schedule: OnCallSchedule, start: datetime, end: datetime) -> r
         .order_by("created_at", "pk")
         .values_list("user_id", "start", "end", "created_at")
     )
-    ordered = sorted(layers, key=lambda r: (r[1], r[7], r[0]))
+    return schedule_from_rows(schedule, layers, overrides)
+
+
+def schedule_from_rows(
+    schedule: OnCallSchedule,
+    layer_rows: Iterable[tuple],
+    override_rows: Iterable[tuple],
+) -> rotation.Schedule:
+    """The pure schedule from `_LAYER_COLUMNS` layer rows and (user_id, start, end, created_at)
+    override rows (in precedence order): used by `load_schedule` and by the agent page, which
+    loads every schedule's rows in two queries."""
+    # In position order, then by start and id (the columns end with position and pk).
+    ordered = sorted(layer_rows, key=lambda r: (r[7], r[3], r[8]))
     return rotation.Schedule(
         tz=schedule.time_zone,
-        layers=tuple(
-            rotation.Layer(
-                users=tuple(str(u) for u in users),
-                rotation_virtual_start=rvs,
-                turn_length=turn,
-                start=layer_start,
-                end=layer_end,
-                restrictions=tuple(restriction_from_json(r) for r in restrictions or ()),
-                name=name,
-            )
-            for _, _, name, users, rvs, turn, restrictions, layer_start, layer_end in ordered
-            if users
-        ),
+        layers=tuple(_layer(*row[:7]) for row in ordered if row[0]),
         overrides=tuple(
             rotation.Override(str(user_id), o_start, o_end, created)
-            for user_id, o_start, o_end, created in overrides
+            for user_id, o_start, o_end, created in override_rows
         ),
     )
 

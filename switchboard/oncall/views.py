@@ -154,7 +154,7 @@ def _load_all_schedules(
     """Every schedule as a pure value with the layers/overrides touching [start, end).
 
     Two queries in total (layers, overrides), whatever the number of schedules or shifts: the
-    bulk twin of `queries.load_schedule`, with the same ordering and filtering.
+    bulk twin of `queries.load_schedule`: same filters, same `queries.schedule_from_rows`.
     """
     ids = [s.pk for s in schedules]
     layers: dict[int, list[tuple]] = defaultdict(list)
@@ -173,26 +173,8 @@ def _load_all_schedules(
         overrides[schedule_id].append(tuple(rest))
     out: dict[int, rotation.Schedule] = {}
     for schedule in schedules:
-        ordered = sorted(layers[schedule.pk], key=lambda r: (r[1], r[7], r[0]))
-        out[schedule.pk] = rotation.Schedule(
-            tz=schedule.time_zone,
-            layers=tuple(
-                rotation.Layer(
-                    users=tuple(str(u) for u in users),
-                    rotation_virtual_start=rvs,
-                    turn_length=turn,
-                    start=layer_start,
-                    end=layer_end,
-                    restrictions=tuple(queries.restriction_from_json(r) for r in restr or ()),
-                    name=name,
-                )
-                for _, _, name, users, rvs, turn, restr, layer_start, layer_end in ordered
-                if users
-            ),
-            overrides=tuple(
-                rotation.Override(str(user_id), o_start, o_end, created)
-                for user_id, o_start, o_end, created in overrides[schedule.pk]
-            ),
+        out[schedule.pk] = queries.schedule_from_rows(
+            schedule, layers[schedule.pk], overrides[schedule.pk]
         )
     return out
 
