@@ -279,8 +279,9 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-# channel -> sender, for channels other apps deliver (the CRM case push): same claim, retries,
-# attempt log and dead state as email and webhooks.
+# channel -> sender of the deliveries sent as stored: email here, and channels other apps
+# deliver (the CRM case push) with the same claim, retries, attempt log and dead state.
+# Webhook and chat POSTs (endpoints, raw URLs) are sent below.
 _senders: dict[str, Callable[[Delivery], Outcome]] = {}
 
 
@@ -288,9 +289,10 @@ def register_sender(channel: str, sender: Callable[[Delivery], Outcome]) -> None
     _senders[channel] = sender
 
 
+register_sender(DeliveryChannel.EMAIL, send_mail)
+
+
 def send(delivery: Delivery) -> Outcome:
-    if delivery.channel == DeliveryChannel.EMAIL:
-        return send_mail(delivery)
     if delivery.channel in _senders:
         return _senders[delivery.channel](delivery)
     if delivery.raw_url:

@@ -41,7 +41,7 @@ class DeliveryChannel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     CHAT = "chat", "Chat"
     # A record pushed to an external system through a sender another app registers
-    # (notify.delivery.register_sender): the CRM case push.
+    # (notify.outbox.delivery.register_sender): the CRM case push.
     CRM = "crm", "CRM record"
 
 

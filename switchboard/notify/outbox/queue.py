@@ -146,15 +146,14 @@ def queue_email(
         if method not in ("REQUEST", "CANCEL", "PUBLISH") or not ics.startswith("BEGIN:VCALENDAR"):
             raise ValidationFailed("calendar: expected (method, iCalendar text).", field="calendar")
         payload["calendar"] = {"method": method, "ics": ics}
-    return _write(
+    return _queue_for_sender(
         channel=DeliveryChannel.EMAIL,
-        endpoint=None,
         recipient=address,
         event=event,
+        payload=payload,
+        idempotency_key=idempotency_key,
         ticket=ticket,
         source=source,
-        idempotency_key=idempotency_key,
-        payload=payload,
     )
 
 
@@ -260,16 +259,14 @@ def queue_record(
     """One record upserted into an external system (`system`, e.g. "salesforce: Case") by the
     sender registered for the "crm" channel, after this transaction commits. Returns None,
     writing nothing, when the key exists."""
-    _check_common(event, idempotency_key)
-    return _write(
+    return _queue_for_sender(
         channel=DeliveryChannel.CRM,
-        endpoint=None,
         recipient=system,
         event=event,
+        payload=payload,
+        idempotency_key=idempotency_key,
         ticket=ticket,
         source=source,
-        idempotency_key=idempotency_key,
-        payload=_jsonable(payload),
     )
 
 
@@ -293,6 +290,31 @@ def _check_common(event: str, idempotency_key: str) -> None:
             f"An idempotency key (at most {_MAX_KEY} characters) is required.",
             field="idempotency_key",
         )
+
+
+def _queue_for_sender(
+    *,
+    channel: str,
+    recipient: str,
+    event: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    ticket: Ticket | None,
+    source: str,
+) -> Delivery | None:
+    """The one path of the deliveries a channel's sender sends as stored (email, CRM records):
+    checked, made JSON, written with its job. Endpoint and URL POSTs build an HTTP body first."""
+    _check_common(event, idempotency_key)
+    return _write(
+        channel=channel,
+        endpoint=None,
+        recipient=recipient,
+        event=event,
+        ticket=ticket,
+        source=source,
+        idempotency_key=idempotency_key,
+        payload=_jsonable(payload),
+    )
 
 
 def _http_body(

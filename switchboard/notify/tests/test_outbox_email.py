@@ -11,7 +11,7 @@ from switchboard.core.errors import ValidationFailed
 from switchboard.core.worker import run_pending_jobs
 from switchboard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from switchboard.notify.outbox import message_ids
-from switchboard.notify.outbox.queue import queue_email, render_email
+from switchboard.notify.outbox.queue import queue_email, queue_record, render_email
 from switchboard.tickets.actions.create import create_ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -264,6 +264,36 @@ def test_bad_input_is_refused_and_writes_nothing(db, field, kwargs):
         queue_email(**{**base, **kwargs})
     assert caught.value.field == field
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("event", {"event": ""}),
+        ("idempotency_key", {"idempotency_key": "k" * 201}),
+        ("payload", {"payload": {"when": object()}}),
+    ],
+)
+def test_records_go_the_email_path_checks_and_all(db, field, kwargs):
+    """A CRM record is queued by the same path as an email (one check, JSON as stored, one
+    write with its job): the same refusals, nothing written."""
+    base = {"system": "salesforce: Case", "event": "e", "payload": {}, "idempotency_key": "k"}
+    with pytest.raises(ValidationFailed) as caught:
+        queue_record(**{**base, **kwargs})
+    assert caught.value.field == field
+    assert not Delivery.objects.exists()
+
+
+def test_email_and_records_are_sent_by_their_channel_sender(monkeypatch, db):
+    """One dispatch for deliveries sent as stored: email is a registered sender like the CRM's."""
+    from switchboard.notify.outbox import delivery as sending
+
+    seen = []
+    monkeypatch.setitem(
+        sending._senders, "email", lambda d: seen.append(d.pk) or sending.Outcome(True)
+    )
+    mail = queue_email(to="a@example.com", subject="S", text="T", event="e", idempotency_key="m")
+    assert sending.send(mail).ok and seen == [mail.pk]
 
 
 def test_subject_newlines_cannot_inject_headers(smtp_server, db):
