@@ -635,11 +635,7 @@ def rotate_feed_token(*, user: User, kind: str) -> str:
     _require_agent(user)
     if kind not in FeedKind.values:
         raise ValidationFailed(f"kind: one of {', '.join(FeedKind.values)}.", field="kind")
-    token = new_token()
-    CallFeedToken.objects.update_or_create(
-        user=user, kind=kind, defaults={"token_hash": hash_token(token)}
-    )
-    return token
+    return CallFeedToken.rotate(user=user, kind=kind)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from switchboard.calls.models import (
     EventType,
     OrganizationCallPolicy,
 )
+from switchboard.core.admin import FeedTokenAdmin
 
 
 @admin.register(EventType)
@@ -86,9 +87,8 @@ class CallAdmin(ReadOnly):
 
 
 @admin.register(CallFeedToken)
-class CallFeedTokenAdmin(ReadOnly):
-    list_display = ["user", "kind", "created_at"]
-    exclude = ["token_hash"]
+class CallFeedTokenAdmin(FeedTokenAdmin):
+    list_display = ("user", "kind", "created_at")
 
 
 @admin.register(CallSuggestion)

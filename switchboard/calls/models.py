@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from switchboard.core.models import FeedToken
+
 
 class MeetingProvider(models.TextChoices):
     ANY = "", "Any (agent's room, else a generated Jitsi room)"
@@ -316,15 +318,13 @@ class FeedKind(models.TextChoices):
     MINE = "mine", "My calls"
 
 
-class CallFeedToken(models.Model):
+class CallFeedToken(FeedToken):
     """The secret token of an agent's iCal feed (team or own calls); only the hash is kept."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_feeds"
     )
     kind = models.CharField(max_length=10, choices=FeedKind.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

@@ -100,9 +100,7 @@ def my_calls(user: Any, start: datetime, end: datetime) -> QuerySet[Call]:
 
 
 def feed_owner(token: str) -> CallFeedToken | None:
-    if not token or len(token) > 200:
-        return None
-    row = CallFeedToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    row = CallFeedToken.by_token(token)
     if row is None or not row.user.is_active or not access.is_agent(row.user):
         return None
     return row

@@ -23,6 +23,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class FeedTokenAdmin(admin.ModelAdmin):
+    """A calendar-feed token (core.models.FeedToken): who has a feed and since when. Never added
+    or edited here (only the owner's rotate action issues a token, and only its hash is kept);
+    deleting the row revokes the feed."""
+
+    list_display: tuple[str, ...] = ("user", "created_at")
+    search_fields = ("user__email",)
+    exclude = ("token_hash",)
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ("worker_id", "hostname", "pid", "started_at", "last_seen", "jobs_run")

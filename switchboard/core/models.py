@@ -1,6 +1,43 @@
-"""Rows the jobs layer keeps: worker heartbeats and generic stored deadlines (timers)."""
+"""Rows the jobs layer keeps: worker heartbeats and generic stored deadlines (timers); and the
+abstract secret-feed-token row the calendar feeds of on-call and calls share."""
+
+from __future__ import annotations
+
+from typing import Any, Self
 
 from django.db import models
+
+from switchboard.core.tokens import hash_token, new_token
+
+
+class FeedToken(models.Model):
+    """The secret token of a calendar feed, kept only as its hash (core/tokens.py). A subclass
+    adds its owner (a `user` foreign key, and any other key of the row); `rotate` issues a new
+    token for an owner and `by_token` finds the row a presented token names."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def rotate(cls, **owner: Any) -> str:
+        """A new token for the row of `owner` (created if missing); the old one stops working.
+        Returned once: only its hash is stored."""
+        token = new_token()
+        cls.objects.update_or_create(**owner, defaults={"token_hash": hash_token(token)})  # type: ignore[attr-defined]
+        return token
+
+    @classmethod
+    def by_token(cls, token: str) -> Self | None:
+        """The row (with its user) a presented token names, or None; no work for junk input."""
+        if not token or len(token) > 200:
+            return None
+        row: Self | None = (
+            cls.objects.select_related("user").filter(token_hash=hash_token(token)).first()  # type: ignore[attr-defined]
+        )
+        return row
 
 
 class WorkerHeartbeat(models.Model):

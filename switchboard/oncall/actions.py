@@ -161,9 +161,7 @@ def rotate_schedule_feed_token(*, schedule: OnCallSchedule) -> str:
 
 @transaction.atomic
 def rotate_user_feed_token(*, user: User) -> str:
-    token = new_token()
-    UserCalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": hash_token(token)})
-    return token
+    return UserCalendarFeed.rotate(user=user)
 
 
 # --------------------------------------------------------------------------------- incidents

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from switchboard.core.admin import FeedTokenAdmin
 from switchboard.oncall import actions
 from switchboard.oncall.models import (
     ContactMethod,
@@ -216,11 +217,8 @@ class ScheduleOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserCalendarFeed)
-class UserCalendarFeedAdmin(admin.ModelAdmin):
-    list_display = ("user", "created_at")
-    search_fields = ("user__email",)
-    readonly_fields = ("token_hash",)
-    raw_id_fields = ("user",)
+class UserCalendarFeedAdmin(FeedTokenAdmin):
+    pass
 
 
 @admin.register(EscalationLevel)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from switchboard.accounts.models import validate_time_zone
+from switchboard.core.models import FeedToken
 
 
 def new_integration_key() -> str:
@@ -83,14 +84,12 @@ class ScheduleOverride(models.Model):
         return f"{self.schedule}: override {self.start:%Y-%m-%d %H:%M}"
 
 
-class UserCalendarFeed(models.Model):
+class UserCalendarFeed(FeedToken):
     """The secret token of a user's "just my shifts" feed across every schedule."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_feed"
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user}"

@@ -208,11 +208,5 @@ def schedule_for_feed_token(token: str) -> OnCallSchedule | None:
 
 
 def user_for_feed_token(token: str) -> User | None:
-    if not token or len(token) > 200:
-        return None
-    feed = (
-        UserCalendarFeed.objects.select_related("user")
-        .filter(token_hash=hash_token(token), user__is_active=True)
-        .first()
-    )
-    return feed.user if feed else None
+    feed = UserCalendarFeed.by_token(token)
+    return feed.user if feed is not None and feed.user.is_active else None

@@ -38,3 +38,24 @@ def test_api_tokens_are_stored_as_hash_token(agent):
     token, record = issue_api_token(user=agent)
     assert record.token_hash == hash_token(token)
     assert user_for_token(token) == agent
+
+
+def test_feed_tokens_of_oncall_and_calls_share_rotate_and_lookup(agent, admin_client):
+    """Both calendar-feed tables are core.models.FeedToken: a rotation replaces the stored hash
+    (the old token stops working), a lookup finds the row; the admin shows, never adds or edits."""
+    from switchboard.calls.models import CallFeedToken, FeedKind
+    from switchboard.oncall.models import UserCalendarFeed
+
+    for model, owner in ((UserCalendarFeed, {}), (CallFeedToken, {"kind": FeedKind.MINE})):
+        old = model.rotate(user=agent, **owner)
+        new = model.rotate(user=agent, **owner)
+        row = model.objects.get(user=agent)
+        assert row.token_hash == hash_token(new)
+        assert model.by_token(new) == row
+        assert model.by_token(old) is None
+        assert model.by_token("") is None and model.by_token("x" * 201) is None
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert admin_client.get(base).status_code == 200
+        assert admin_client.get(base + "add/").status_code == 403
+        page = admin_client.get(f"{base}{row.pk}/change/")
+        assert page.status_code == 200 and row.token_hash not in page.content.decode()
