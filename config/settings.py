@@ -210,6 +210,10 @@ SWITCHBOARD_ONCALL_LINK_MAX_AGE = int(os.environ.get("SWITCHBOARD_ONCALL_LINK_MA
 SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE = env_bool(
     "SWITCHBOARD_ONCALL_ACK_ON_TICKET_RESPONSE", default=True
 )
+# The service the chat command `/pd-support-manager` opens an incident on (by name).
+SWITCHBOARD_ONCALL_SUPPORT_MANAGER_SERVICE = os.environ.get(
+    "SWITCHBOARD_ONCALL_SUPPORT_MANAGER_SERVICE", "Support Managers"
+)
 
 # --- REST API (Zendesk v2 compatible, /api/v2/) ---------------------------------------------
 # Requests per minute per user (per client address before authentication); 0 turns it off.

@@ -10,7 +10,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from switchboard.accounts.models import User
+from switchboard.accounts.access import is_agent
+from switchboard.accounts.models import Role, User
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.tokens import hash_token, new_token
 from switchboard.oncall import delivery, escalation, rotation
@@ -31,6 +32,7 @@ from switchboard.oncall.queries import layer_from_row
 
 # --------------------------------------------------------------------------------- schedules
 
+AGENT_ROLES = (Role.AGENT, Role.ADMIN)
 _LAYER_FIELDS = ("name", "users", "rotation_virtual_start", "turn_length", "restrictions", "end")
 
 
@@ -39,9 +41,25 @@ def _check_layer(row: ScheduleLayer) -> None:
         layer_from_row(row)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValidationFailed(f"layer: {exc}", field="layer") from None
-    known = set(User.objects.filter(pk__in=row.users).values_list("pk", flat=True))
-    if missing := [u for u in row.users if u not in known]:
-        raise ValidationFailed(f"users: unknown user ids {missing}", field="users")
+    check_agents(row.users, field="users")
+
+
+def check_agents(user_ids: list[Any], *, field: str) -> None:
+    """Every id names an active agent or admin, or ValidationFailed saying which do not."""
+    if bad := [u for u in user_ids if not isinstance(u, int) or isinstance(u, bool)]:
+        raise ValidationFailed(f"{field}: not user ids: {bad}", field=field)
+    found = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "role").order_by())
+    if missing := [u for u in user_ids if u not in found]:
+        raise ValidationFailed(f"{field}: unknown user ids {missing}", field=field)
+    active = set(
+        User.objects.filter(pk__in=user_ids, is_active=True, role__in=AGENT_ROLES).values_list(
+            "pk", flat=True
+        )
+    )
+    if not_agents := [u for u in user_ids if u not in active]:
+        raise ValidationFailed(
+            f"{field}: users {not_agents} are not active agents or admins", field=field
+        )
 
 
 @transaction.atomic
@@ -305,6 +323,7 @@ def resolve_incident(
     incident.resolved_by = user
     incident.next_escalation_at = None
     incident.ack_timeout_at = None
+    incident.snoozed_until = None
     cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
     log(
         incident,
@@ -316,6 +335,163 @@ def resolve_incident(
     )
     incident.save()
     return incident
+
+
+URGENCIES = {"high": Severity.CRITICAL, "low": Severity.WARNING}
+MAX_SNOOZE = timedelta(days=7)
+
+
+@transaction.atomic
+def open_incident_by_hand(
+    *,
+    service: Service,
+    title: str,
+    user: User,
+    urgency: str = "high",
+    details: str = "",
+    via: str = "web",
+    now: datetime | None = None,
+) -> Incident:
+    """A person opens an incident (the workspace form, the `/pd-support-manager` chat command):
+    always a new one (its own dedup key), paged through the service's policy like any other.
+    Urgency is PagerDuty's: high pages as critical, low as a warning."""
+    if not is_agent(user):
+        raise ValidationFailed("only agents can open incidents", field="user")
+    if urgency not in URGENCIES:
+        raise ValidationFailed(f"urgency: must be one of {sorted(URGENCIES)}", field="urgency")
+    if len(title) > 1024:
+        raise ValidationFailed("title: at most 1024 characters", field="title")
+    incident, _ = trigger_incident(
+        service=service,
+        summary=title.strip(),
+        severity=URGENCIES[urgency],
+        source=f"{via}: {user.email}",
+        custom_details={"details": details[:10_000], "urgency": urgency, "opened_by": user.email}
+        if details
+        else {"urgency": urgency, "opened_by": user.email},
+        origin=via,
+        now=now,
+    )
+    return incident
+
+
+def _open_for_person(incident: Incident | int, what: str) -> Incident:
+    incident = _locked(incident)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise ValidationFailed(f"a resolved incident cannot be {what}", field="status")
+    return incident
+
+
+def _back_to_triggered(incident: Incident) -> int:
+    """Triggered again, acknowledgement and snooze cleared, pending pages cancelled."""
+    incident.status = IncidentStatus.TRIGGERED
+    incident.acknowledged_at = None
+    incident.acknowledged_by = None
+    incident.ack_timeout_at = None
+    incident.snoozed_until = None
+    incident.exhausted_at = None
+    return escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
+
+
+@transaction.atomic
+def reassign_incident(
+    *, incident: Incident | int, to: User, user: User, now: datetime | None = None
+) -> Incident:
+    """PagerDuty's reassign: page `to` now; the incident is triggered again (an acknowledged one
+    too) and, unless someone acknowledges, escalates from the current level after its delay."""
+    now = now or timezone.now()
+    if not is_agent(to):
+        raise ValidationFailed(f"{to.email} is not an active agent", field="assignee")
+    incident = _open_for_person(incident, "reassigned")
+    cancelled = _back_to_triggered(incident)
+    incident.escalation_step += 1
+    log(
+        incident,
+        LogKind.REASSIGN,
+        now,
+        f"to {to.email} by {user.email}",
+        user=user,
+        assignee=to.pk,
+        cancelled=cancelled,
+    )
+    escalation.page_user(incident, to, now)
+    levels = incident.policy_snapshot.get("levels", [])
+    level = levels[incident.current_level] if incident.current_level < len(levels) else None
+    incident.next_escalation_at = now + timedelta(minutes=level["delay_minutes"]) if level else None
+    incident.save()
+    return incident
+
+
+@transaction.atomic
+def escalate_incident_now(
+    *, incident: Incident | int, user: User, now: datetime | None = None
+) -> Incident:
+    """Page the next level of the frozen policy now (after the last level: the first again),
+    without waiting for the current level's delay; the incident is triggered again."""
+    now = now or timezone.now()
+    incident = _open_for_person(incident, "escalated")
+    levels = incident.policy_snapshot.get("levels", [])
+    if not levels:
+        raise ValidationFailed("the escalation policy has no levels", field="policy")
+    cancelled = _back_to_triggered(incident)
+    incident.current_level = (incident.current_level + 1) % len(levels)
+    if incident.current_level == 0:
+        incident.current_loop = min(
+            incident.current_loop + 1, incident.policy_snapshot.get("num_loops", 0)
+        )
+    incident.current_loop = min(incident.current_loop, incident.policy_snapshot.get("num_loops", 0))
+    log(
+        incident,
+        LogKind.ESCALATE_NOW,
+        now,
+        f"to level {incident.current_level + 1} by {user.email}",
+        user=user,
+        level=incident.current_level,
+        loop=incident.current_loop,
+        cancelled=cancelled,
+    )
+    escalation.notify_current_level(incident, now)
+    incident.save()
+    return incident
+
+
+@transaction.atomic
+def snooze_incident(
+    *, incident: Incident | int, user: User, duration: timedelta, now: datetime | None = None
+) -> Incident:
+    """Quiet an incident for `duration`: acknowledged (by `user`, when it was triggered) until
+    then, and re-triggered from the first level when the snooze ends (the ack-timeout sweep)."""
+    now = now or timezone.now()
+    if not timedelta(minutes=1) <= duration <= MAX_SNOOZE:
+        raise ValidationFailed("snooze: from 1 minute to 7 days", field="duration")
+    incident = _open_for_person(incident, "snoozed")
+    cancelled = 0
+    if incident.status == IncidentStatus.TRIGGERED:
+        incident.status = IncidentStatus.ACKNOWLEDGED
+        incident.acknowledged_at = now
+        incident.acknowledged_by = user
+        incident.next_escalation_at = None
+        cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
+    incident.snoozed_until = incident.ack_timeout_at = now + duration
+    log(
+        incident,
+        LogKind.SNOOZE,
+        now,
+        f"by {user.email} for {_span(duration)}",
+        user=user,
+        until=incident.snoozed_until.isoformat(),
+        cancelled=cancelled,
+    )
+    incident.save()
+    return incident
+
+
+def _span(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
 
 
 def open_incident_for(service: Service, dedup_key: str) -> Incident | None:

@@ -115,7 +115,7 @@ def queue_notification(
     return notification
 
 
-def _page(incident: Incident, user: User, now: datetime) -> None:
+def page_user(incident: Incident, user: User, now: datetime) -> None:
     for channel, address in _addresses(user):
         digest = hashlib.sha256(address.encode()).hexdigest()[:12]
         key = _key(incident.pk, incident.escalation_step, user.pk, channel, digest)
@@ -194,7 +194,7 @@ def notify_current_level(
         late_seconds=late_seconds,
     )
     for user in users:
-        _page(incident, user, now)
+        page_user(incident, user, now)
     incident.next_escalation_at = now + timedelta(minutes=level["delay_minutes"])
 
 
@@ -221,6 +221,7 @@ _ESCALATION_FIELDS = [
     "current_loop",
     "next_escalation_at",
     "ack_timeout_at",
+    "snoozed_until",
     "exhausted_at",
 ]
 
@@ -243,10 +244,13 @@ def ack_timed_out(incident: Incident, now: datetime) -> None:
         if incident.ack_timeout_at <= now:
             incident.status = IncidentStatus.TRIGGERED
             incident.ack_timeout_at = None
-            log(incident, LogKind.ACK_TIMEOUT, now, "acknowledgement timed out; re-triggered")
+            snoozed, incident.snoozed_until = incident.snoozed_until, None
+            reason = "snooze ended" if snoozed else "acknowledgement timed out"
+            log(incident, LogKind.ACK_TIMEOUT, now, f"{reason}; re-triggered")
             start_escalation(incident, now)
     else:
         incident.ack_timeout_at = None
+        incident.snoozed_until = None
     incident.save(update_fields=_ESCALATION_FIELDS)
 
 

@@ -220,6 +220,9 @@ class Incident(models.Model):
     current_loop = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     ack_timeout_at = models.DateTimeField(null=True, blank=True)
+    # Set by a snooze (an acknowledgement until then): the ack-timeout sweep re-triggers at
+    # `ack_timeout_at`, which the snooze sets to the same instant.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     exhausted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -264,6 +267,9 @@ class LogKind(models.TextChoices):
     ACK_TIMEOUT = "ack_timeout", "Acknowledgement timed out"
     RESOLVE = "resolve", "Resolved"
     CHAT_ALERT = "chat_alert", "Chat channel alerted"
+    REASSIGN = "reassign", "Reassigned"
+    ESCALATE_NOW = "escalate_now", "Escalated by hand"
+    SNOOZE = "snooze", "Snoozed"
 
 
 class IncidentLogEntry(models.Model):

@@ -8,13 +8,19 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Q
 
+from switchboard.accounts.access import is_agent
 from switchboard.accounts.models import User
+from switchboard.core.errors import NotFound
 from switchboard.core.tokens import hash_token
 from switchboard.oncall import rotation
 from switchboard.oncall.models import (
+    Incident,
+    IncidentLogEntry,
+    IncidentStatus,
     OnCallSchedule,
     ScheduleLayer,
     ScheduleOverride,
+    Service,
     UserCalendarFeed,
 )
 
@@ -210,3 +216,69 @@ def schedule_for_feed_token(token: str) -> OnCallSchedule | None:
 def user_for_feed_token(token: str) -> User | None:
     feed = UserCalendarFeed.by_token(token)
     return feed.user if feed is not None and feed.user.is_active else None
+
+
+# --------------------------------------------------------------------------------- incidents
+
+INCIDENTS_PER_PAGE = 25
+
+
+def _require_agent(viewer: User) -> None:
+    if not is_agent(viewer):
+        raise NotFound()
+
+
+def incident_page(
+    viewer: User, *, status: str = "", service_id: int | None = None, page: int = 1
+) -> tuple[list[Incident], int]:
+    """One page of incidents, newest first, and how many match (two queries, any page).
+
+    `status`: one of IncidentStatus or "" (open: triggered and acknowledged). Agents only.
+    """
+    _require_agent(viewer)
+    rows = Incident.objects.all()
+    open_only = ~Q(status=IncidentStatus.RESOLVED)
+    rows = rows.filter(Q(status=status) if status else open_only)
+    if service_id is not None:
+        rows = rows.filter(service_id=service_id)
+    total = rows.count()
+    start = (max(page, 1) - 1) * INCIDENTS_PER_PAGE
+    listed = list(
+        rows.select_related("service", "acknowledged_by", "resolved_by").order_by(
+            "-created_at", "-pk"
+        )[start : start + INCIDENTS_PER_PAGE]
+    )
+    return listed, total
+
+
+def incident_for(viewer: User, incident_id: int) -> Incident:
+    """One incident with its service and the people on it (one query). Agents only."""
+    _require_agent(viewer)
+    incident = (
+        Incident.objects.select_related("service", "acknowledged_by", "resolved_by")
+        .filter(pk=incident_id)
+        .first()
+    )
+    if incident is None:
+        raise NotFound()
+    return incident
+
+
+def incident_log(incident: Incident) -> list[IncidentLogEntry]:
+    return list(incident.log.select_related("user").order_by("at", "pk"))
+
+
+def pageable_services() -> list[Service]:
+    """Services an incident can be opened on: not scheduling-only, with a policy."""
+    return list(
+        Service.objects.filter(scheduling_only=False, escalation_policy__isnull=False).order_by(
+            "name"
+        )
+    )
+
+
+def agents() -> list[User]:
+    """Active agents and admins by name: the choices of every "pick a person" control."""
+    return list(
+        User.objects.filter(is_active=True, role__in=("agent", "admin")).order_by("name", "email")
+    )

@@ -179,14 +179,14 @@ def _load_all_schedules(
     return out
 
 
-def _viewer_zone(user: User) -> ZoneInfo:
+def viewer_zone(user: User) -> ZoneInfo:
     try:
         return ZoneInfo(user.time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def _fmt(t: datetime, zone: ZoneInfo) -> str:
+def local_time(t: datetime, zone: ZoneInfo) -> str:
     return t.astimezone(zone).strftime("%a %d %b %H:%M")
 
 
@@ -211,7 +211,7 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
     if getattr(viewer, "role", None) not in (Role.AGENT, Role.ADMIN):
         raise Http404
-    zone = _viewer_zone(viewer)  # type: ignore[arg-type]
+    zone = viewer_zone(viewer)  # type: ignore[arg-type]
     now = timezone.now()
     window_end = now + TIMELINE
     schedules = list(OnCallSchedule.objects.all())
@@ -236,8 +236,8 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
         return {
             "name": name,
             "override": shift.source == "override",
-            "start": _fmt(shift.start, zone),
-            "end": _fmt(shift.end, zone),
+            "start": local_time(shift.start, zone),
+            "end": local_time(shift.end, zone),
             "start_utc": shift.start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "end_utc": shift.end.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "left": _pct(_frac(shift.start, now)),
@@ -263,9 +263,9 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "days": days,
-        "now": _fmt(now, zone),
+        "now": local_time(now, zone),
         "now_utc": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "until": _fmt(window_end, zone),
+        "until": local_time(window_end, zone),
         "zone": str(zone),
     }
     return render(request, "oncall/oncall_page.html", context)
