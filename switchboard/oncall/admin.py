@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from switchboard.core.admin import FeedTokenAdmin
 from switchboard.oncall import actions
+from switchboard.oncall.admin_forms import LayerForm, LevelForm
 from switchboard.oncall.models import (
     ContactMethod,
     EscalationLevel,
@@ -29,6 +30,7 @@ from switchboard.oncall.models import (
 
 class LayerInline(admin.StackedInline):
     model = ScheduleLayer
+    form = LayerForm
     extra = 0
     help_text = "To change a running layer from now on, use the 'edit_layer' action (API/shell)."
 
@@ -56,6 +58,7 @@ class OnCallScheduleAdmin(admin.ModelAdmin):
 
 class LevelInline(admin.TabularInline):
     model = EscalationLevel
+    form = LevelForm
     extra = 0
     filter_horizontal = ["users", "schedules"]
 
@@ -203,6 +206,7 @@ class ContactMethodAdmin(admin.ModelAdmin):
 
 @admin.register(ScheduleLayer)
 class ScheduleLayerAdmin(admin.ModelAdmin):
+    form = LayerForm
     list_display = ("schedule", "position", "name", "turn_length", "start", "end")
     list_filter = ("schedule",)
     search_fields = ("name", "schedule__name")
@@ -223,6 +227,7 @@ class UserCalendarFeedAdmin(FeedTokenAdmin):
 
 @admin.register(EscalationLevel)
 class EscalationLevelAdmin(admin.ModelAdmin):
+    form = LevelForm
     list_display = ("policy", "position", "delay_minutes")
     list_filter = ("policy",)
     search_fields = ("policy__name",)

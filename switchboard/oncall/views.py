@@ -71,7 +71,10 @@ def oncall_api(request: HttpRequest) -> JsonResponse:
         shift = queries.current_shift(schedule, at)
         rows.append((schedule, shift))
     ids = {int(s.user) for _, s in rows if s is not None}
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=ids, is_active=True, role__in=(Role.AGENT, Role.ADMIN))
+    }
     return JsonResponse(
         {
             "at": at.isoformat(),
@@ -229,12 +232,18 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
         )
         computed.append((schedule, current, rotation.final_shifts(value, now, window_end)))
     ids = {int(s.user) for _, cur, shs in computed for s in ([cur] if cur else []) + shs}
-    names = {str(u.pk): u.name or u.email for u in User.objects.filter(pk__in=ids)}
+    # Only active agents and admins are ever shown on call: a layer that still names a deleted,
+    # deactivated or non-agent user (saved before layers were validated) shows "Nobody" there.
+    names = {
+        str(u.pk): u.name or u.email
+        for u in User.objects.filter(pk__in=ids, is_active=True, role__in=(Role.AGENT, Role.ADMIN))
+    }
 
     def shift_row(shift: rotation.Shift) -> dict:
-        name = names.get(shift.user, f"User #{shift.user}")
+        known = shift.user in names
         return {
-            "name": name,
+            "name": names[shift.user] if known else "Nobody",
+            "unknown": None if known else shift.user,
             "override": shift.source == "override",
             "start": local_time(shift.start, zone),
             "end": local_time(shift.end, zone),
