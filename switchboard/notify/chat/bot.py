@@ -1,6 +1,8 @@
 """The support bot: parse a slash command's text and build a Slack-compatible answer.
 
-Commands: ``views``, ``ticket <id>``, ``oncall [schedule name]``, ``link``, ``unlink``, ``help``.
+Commands: ``views``, ``ticket <id>``, ``oncall [schedule name]``, ``link``, ``unlink``, ``help``;
+and the separate slash command ``/pd-support-manager <what for>``, which opens an incident on the
+support managers' service (the handbook's way to page the manager on call).
 Every answer is an ephemeral message (``response_type``, mrkdwn ``text`` and a ``blocks`` section
 with the same text).
 
@@ -22,18 +24,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import User
-from switchboard.core.errors import NotFound
+from switchboard.core.errors import NotFound, ValidationFailed
 from switchboard.core.links import agent_ticket_url, portal_ticket_url
 from switchboard.notify.chat import actions as actions_chat
 from switchboard.notify.chat.actions import ChatUser
+from switchboard.oncall import actions as oncall_actions
 from switchboard.oncall import queries as oncall_queries
-from switchboard.oncall.models import OnCallSchedule
+from switchboard.oncall.models import OnCallSchedule, Service
 from switchboard.sla import queries as sla_queries
 from switchboard.tickets import projection
 from switchboard.tickets.models import Ticket
 from switchboard.tickets.queries import visible_tickets
 from switchboard.tickets.saved_views import count_views, views_for
 
+SUPPORT_MANAGER_COMMAND = "/pd-support-manager"
 MAX_VIEWS = 50
 MAX_SCHEDULES = 50
 LOOKAHEAD = timedelta(days=8)
@@ -65,9 +69,14 @@ def message(text: str) -> dict[str, Any]:
     }
 
 
-def answer(text: str, chat_user: ChatUser | None, now: datetime | None = None) -> dict[str, Any]:
-    """The reply to a slash command whose argument text is `text`, sent by `chat_user`."""
+def answer(
+    text: str, chat_user: ChatUser | None, now: datetime | None = None, command_name: str = ""
+) -> dict[str, Any]:
+    """The reply to the slash command `command_name` (the support bot's when blank) whose
+    argument text is `text`, sent by `chat_user`."""
     now = now or timezone.now()
+    if command_name == SUPPORT_MANAGER_COMMAND:
+        return message(page_support_managers(text, chat_user, now))
     words = (text or "").strip().split(None, 1)
     command = words[0].lower() if words else ""
     rest = words[1].strip() if len(words) > 1 else ""
@@ -224,8 +233,10 @@ def ticket_text(raw_id: str, user: User, now: datetime) -> str:
 
 
 def _names(user_ids: set[str]) -> dict[str, str]:
+    """Names of the active agents and admins among `user_ids`: nobody else is shown on call."""
     ids = [int(u) for u in user_ids if u and str(u).isdigit()]
-    return {str(pk): u.name or u.email for pk, u in User.objects.in_bulk(ids).items()}
+    people = User.objects.filter(pk__in=ids, is_active=True, role__in=("agent", "admin"))
+    return {str(u.pk): u.name or u.email for u in people}
 
 
 def _when(t: datetime) -> str:
@@ -242,7 +253,7 @@ def oncall_text(name: str, now: datetime) -> str:
         lines = ["*On call now*"]
         for schedule in schedules:
             uid = on_call[schedule.pk]
-            who = escape(names.get(str(uid), "?")) if uid is not None else "_nobody_"
+            who = escape(names[str(uid)]) if str(uid) in names else "_nobody_"
             lines.append(f"• {escape(schedule.name)}: {who}")
         return "\n".join(lines)
     schedule = OnCallSchedule.objects.filter(name__iexact=name).first()
@@ -260,14 +271,52 @@ def oncall_text(name: str, now: datetime) -> str:
     )
     names = _names({s.user for s in (current, upcoming) if s is not None})
     lines = [f"*{escape(schedule.name)}*"]
-    if current:
-        who = escape(names.get(current.user, "?"))
+    if current and current.user in names:
+        who = escape(names[current.user])
         lines.append(f"On call now: {who} (until {_when(current.end)})")
     else:
         lines.append("On call now: _nobody_")
     if upcoming:
-        who = escape(names.get(upcoming.user, "?"))
+        who = escape(names.get(upcoming.user, "nobody (not an active agent)"))
         lines.append(f"Next hand-off: {who} from {_when(upcoming.start)}")
     else:
         lines.append("Next hand-off: none in the next 8 days")
     return "\n".join(lines)
+
+
+# --- paging the support managers -------------------------------------------------------------
+
+
+def page_support_managers(text: str, chat_user: ChatUser | None, now: datetime) -> str:
+    """`/pd-support-manager <what for>`: an incident on the support managers' service, opened
+    as the linked agent (the same action as the workspace's "Open an incident")."""
+    user, refusal = reader(chat_user)
+    if user is None:
+        return refusal
+    title = (text or "").strip()
+    if not title:
+        return (
+            f"Usage: `{SUPPORT_MANAGER_COMMAND} <what you need a manager for>` — pages the "
+            "support manager on call."
+        )
+    name = settings.SWITCHBOARD_ONCALL_SUPPORT_MANAGER_SERVICE
+    service = Service.objects.filter(name=name).first()
+    if service is None:
+        return f"There is no on-call service named “{escape(name)}” to page. Ask an admin."
+    try:
+        incident = oncall_actions.open_incident_by_hand(
+            service=service,
+            title=title,
+            user=user,
+            via="chat",
+            details=f"Opened from chat by {chat_user.label}." if chat_user else "",
+            now=now,
+        )
+    except ValidationFailed as exc:
+        return f"Nobody was paged: {escape(exc.message)}"
+    path = reverse("oncall:incident", args=[incident.pk])
+    url = f"{settings.SWITCHBOARD_BASE_URL}{path}"
+    return (
+        f"Paged *{escape(service.name)}*: <{url}|incident #{incident.pk}> “{escape(title)}”. "
+        "The incident page shows who is notified and who acknowledges."
+    )

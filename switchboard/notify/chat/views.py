@@ -53,7 +53,9 @@ def chat_command(request: HttpRequest) -> HttpResponse:
     except UnicodeDecodeError:
         return HttpResponse("The body is not UTF-8.\n", status=400, content_type="text/plain")
     chat_user = actions_chat.chat_user_from(fields)
-    return JsonResponse(bot.answer(fields.get("text", ""), chat_user))
+    return JsonResponse(
+        bot.answer(fields.get("text", ""), chat_user, command_name=fields.get("command", ""))
+    )
 
 
 @login_required
