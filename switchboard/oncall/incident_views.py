@@ -81,7 +81,9 @@ def _person_name(user: User | None) -> str:
 @require_GET
 @agents_only
 def incident_list(request: HttpRequest) -> HttpResponse:
-    """`GET /oncall/incidents/?status=&service=&page=` — four queries whatever the page."""
+    """`GET /oncall/incidents/?status=&service=&page=`.
+
+    Queries: count, page rows, services: three on any page, plus the session's two."""
     status = request.GET.get("status", "")
     if status not in dict(TABS):
         raise ValidationFailed(f"status: {status!r} is not one of {list(dict(TABS))[1:]}")
@@ -133,7 +135,8 @@ def _levels(incident: Incident) -> list[dict[str, Any]]:
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """`GET /oncall/incidents/<id>/` — the incident, its log as a timeline, the actions.
 
-    Queries: the incident, its log with people, the agents to reassign to: three in all."""
+    Queries: the incident, its log with people, the agents to reassign to: three, plus the
+    session's two."""
     incident = queries.incident_for(request.user, pk)
     zone = viewer_zone(request.user)
     timeline = [

@@ -107,7 +107,7 @@ def test_list_pages_with_a_fixed_query_count(desk, django_assert_max_num_queries
         actions.acknowledge_incident(incident=incident, user=AgentFactory())
     counts = []
     for page in ("1", "2"):
-        with django_assert_max_num_queries(7) as captured:
+        with django_assert_max_num_queries(5) as captured:
             response = client.get("/oncall/incidents/", {"page": page})
         assert response.status_code == 200
         counts.append(len(captured.captured_queries))
@@ -132,7 +132,7 @@ def test_incident_page_shows_the_log_as_a_timeline_in_the_agents_zone(
         traveller.move_to(T0 + timedelta(minutes=3))
         actions.acknowledge_incident(incident=incident, user=names["amer"])
     url = f"/oncall/incidents/{incident.pk}/"
-    with django_assert_max_num_queries(7) as before:
+    with django_assert_max_num_queries(5) as before:
         response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -282,7 +282,7 @@ def test_resolving_through_the_events_api_ends_a_snooze(desk):
 def test_agent_opens_an_incident_by_hand(desk, django_assert_max_num_queries):
     service, _, _ada, client = desk
     Service.objects.create(name="FRT Hawk", scheduling_only=True, integration_key=None)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         response = client.get("/oncall/incidents/new/")
     assert [s.name for s in response.context["services"]] == ["Customer Emergency"]
     data = {
