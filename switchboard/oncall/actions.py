@@ -272,6 +272,15 @@ def _locked(incident: Incident | int) -> Incident:
     return Incident.objects.select_for_update().select_related("service").get(pk=pk)
 
 
+def _mark_acknowledged(incident: Incident, user: User | None, now: datetime) -> int:
+    """Acknowledged by `user`: escalation stops and pending pages are cancelled (how many)."""
+    incident.status = IncidentStatus.ACKNOWLEDGED
+    incident.acknowledged_at = now
+    incident.acknowledged_by = user
+    incident.next_escalation_at = None
+    return escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
+
+
 @transaction.atomic
 def acknowledge_incident(
     *,
@@ -289,13 +298,9 @@ def acknowledge_incident(
     incident = _locked(incident)
     if incident.status != IncidentStatus.TRIGGERED:
         return incident
-    incident.status = IncidentStatus.ACKNOWLEDGED
-    incident.acknowledged_at = now
-    incident.acknowledged_by = user
-    incident.next_escalation_at = None
+    cancelled = _mark_acknowledged(incident, user, now)
     minutes = incident.policy_snapshot.get("ack_timeout_minutes")
     incident.ack_timeout_at = now + timedelta(minutes=minutes) if minutes else None
-    cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
     message = f"by {user.email if user else 'integration'}"
     log(
         incident,
@@ -467,11 +472,7 @@ def snooze_incident(
     incident = _open_for_person(incident, "snoozed")
     cancelled = 0
     if incident.status == IncidentStatus.TRIGGERED:
-        incident.status = IncidentStatus.ACKNOWLEDGED
-        incident.acknowledged_at = now
-        incident.acknowledged_by = user
-        incident.next_escalation_at = None
-        cancelled = escalation.cancel_pending(incident) + delivery.cancel_queued_pages(incident.pk)
+        cancelled = _mark_acknowledged(incident, user, now)
     incident.snoozed_until = incident.ack_timeout_at = now + duration
     log(
         incident,

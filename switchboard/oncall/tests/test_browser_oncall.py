@@ -12,17 +12,9 @@ from switchboard.accounts.tests.factories import AdminFactory, AgentFactory
 from switchboard.oncall import actions
 from switchboard.oncall.models import IncidentStatus, LogKind, OnCallSchedule, ScheduleLayer
 from switchboard.oncall.tests.conftest import EPOCH
-from switchboard.web.tests.conftest import PASSWORD
+from switchboard.web.tests.test_browser import sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_agent_acknowledges_an_incident_from_the_incident_page(page, emergency):
@@ -30,6 +22,7 @@ def test_agent_acknowledges_an_incident_from_the_incident_page(page, emergency):
     ada = AgentFactory(name="Ada Agent", email="ada@switchboard.test")
     incident, _ = actions.trigger_incident(service=service, summary="Registry returns 500")
     sign_in(page, ada.email)
+    page.wait_for_url(re.compile(r"/$"))
 
     page.goto("/oncall/incidents/?status=triggered")
     page.click("text=Registry returns 500")
@@ -65,6 +58,7 @@ def test_admin_adds_a_person_to_an_on_call_layer_by_name(page):
         start=EPOCH,
     )
     sign_in(page, admin.email)
+    page.wait_for_url(re.compile(r"/$"))
 
     page.goto(f"/admin/oncall/schedulelayer/{layer.pk}/change/")
     members = page.locator("ol.layer-members select")
