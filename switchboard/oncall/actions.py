@@ -48,15 +48,15 @@ def check_agents(user_ids: list[Any], *, field: str) -> None:
     """Every id names an active agent or admin, or ValidationFailed saying which do not."""
     if bad := [u for u in user_ids if not isinstance(u, int) or isinstance(u, bool)]:
         raise ValidationFailed(f"{field}: not user ids: {bad}", field=field)
-    found = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "role").order_by())
+    found = {
+        pk: is_active and role in AGENT_ROLES
+        for pk, role, is_active in User.objects.filter(pk__in=user_ids)
+        .values_list("pk", "role", "is_active")
+        .order_by()
+    }
     if missing := [u for u in user_ids if u not in found]:
         raise ValidationFailed(f"{field}: unknown user ids {missing}", field=field)
-    active = set(
-        User.objects.filter(pk__in=user_ids, is_active=True, role__in=AGENT_ROLES).values_list(
-            "pk", flat=True
-        )
-    )
-    if not_agents := [u for u in user_ids if u not in active]:
+    if not_agents := [u for u in user_ids if not found[u]]:
         raise ValidationFailed(
             f"{field}: users {not_agents} are not active agents or admins", field=field
         )
