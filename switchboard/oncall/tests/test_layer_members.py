@@ -148,3 +148,15 @@ def test_a_stored_unknown_member_is_never_shown_on_call(admin_client, client, pe
     assert response.status_code == 302
     layer.refresh_from_db()
     assert layer.users == [bob.pk]
+
+
+def test_schedule_page_edits_layer_members_by_name_inline(admin_client, people):
+    ann, _bob, _carol = people
+    schedule = OnCallSchedule.objects.create(name="EMEA")
+    actions.add_layer(
+        schedule=schedule, users=[ann.pk], rotation_virtual_start=EPOCH, turn_length=timedelta(7)
+    )
+    url = f"/admin/oncall/oncallschedule/{schedule.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert '<select name="layers-0-users"' in page and "Bob Agent (bob@switchboard.test)" in page
+    assert "Carol Customer" not in page
