@@ -277,6 +277,11 @@ def pageable_services() -> list[Service]:
     )
 
 
+def incident_services() -> list[Service]:
+    """Services that can have incidents (not scheduling-only): the list page's filter."""
+    return list(Service.objects.filter(scheduling_only=False).order_by("name"))
+
+
 def agents() -> list[User]:
     """Active agents and admins by name: the choices of every "pick a person" control."""
     return list(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from switchboard.oncall import events_api, incident_views, views
+from switchboard.oncall import events_api, views
 
 app_name = "oncall"
 
@@ -13,12 +13,4 @@ urlpatterns = [
     path("oncall/calendar/schedule/<str:token>.ics", views.schedule_feed, name="schedule-feed"),
     path("oncall/calendar/user/<str:token>.ics", views.user_feed, name="user-feed"),
     path("oncall/incidents/link/<str:token>", views.incident_link, name="incident-link"),
-    path("oncall/incidents/", incident_views.incident_list, name="incidents"),
-    path("oncall/incidents/new/", incident_views.incident_new, name="incident-new"),
-    path("oncall/incidents/<int:pk>/", incident_views.incident_detail, name="incident"),
-    path(
-        "oncall/incidents/<int:pk>/<str:action>/",
-        incident_views.incident_action,
-        name="incident-action",
-    ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from switchboard.web import auth, booking, calls_views, csat_views, views
+from switchboard.web import auth, booking, calls_views, csat_views, incident_views, views
 from switchboard.web.portal import csat as portal_csat
 
 urlpatterns: list = [
@@ -53,5 +53,14 @@ urlpatterns: list = [
         "tickets/<int:ticket_id>/calls/dismiss-suggestion",
         calls_views.dismiss_suggestion,
         name="calls-dismiss-suggestion",
+    ),
+    # on-call incidents (agents): list, page, its buttons, open one by hand
+    path("oncall/incidents/", incident_views.incident_list, name="web-incidents"),
+    path("oncall/incidents/new/", incident_views.incident_new, name="web-incident-new"),
+    path("oncall/incidents/<int:pk>/", incident_views.incident_detail, name="web-incident"),
+    path(
+        "oncall/incidents/<int:pk>/<str:action>/",
+        incident_views.incident_action,
+        name="web-incident-action",
     ),
 ]

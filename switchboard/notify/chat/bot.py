@@ -314,7 +314,7 @@ def page_support_managers(text: str, chat_user: ChatUser | None, now: datetime) 
         )
     except ValidationFailed as exc:
         return f"Nobody was paged: {escape(exc.message)}"
-    path = reverse("oncall:incident", args=[incident.pk])
+    path = reverse("web-incident", args=[incident.pk])
     url = f"{settings.SWITCHBOARD_BASE_URL}{path}"
     return (
         f"Paged *{escape(service.name)}*: <{url}|incident #{incident.pk}> “{escape(title)}”. "

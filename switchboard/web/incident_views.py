@@ -20,7 +20,7 @@ from switchboard.accounts.access import is_agent
 from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
 from switchboard.oncall import actions, queries
-from switchboard.oncall.models import Incident, IncidentStatus, LogKind, Service
+from switchboard.oncall.models import Incident, IncidentStatus, LogKind
 from switchboard.oncall.views import local_time, viewer_zone
 from switchboard.web.auth import agent_page
 
@@ -98,7 +98,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "tabs": TABS,
         "status": status,
         "service_id": service_id,
-        "services": list(Service.objects.filter(scheduling_only=False).order_by("name")),
+        "services": queries.incident_services(),
         "incidents": [
             {
                 "row": incident,
@@ -116,7 +116,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "next": page + 1 if page < pages else None,
         "zone": str(zone),
     }
-    return render(request, "oncall/incidents.html", context)
+    return render(request, "web/oncall/incidents.html", context)
 
 
 def _levels(incident: Incident) -> list[dict[str, Any]]:
@@ -162,7 +162,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_open": incident.status != IncidentStatus.RESOLVED,
         "zone": str(zone),
     }
-    return render(request, "oncall/incident.html", context)
+    return render(request, "web/oncall/incident.html", context)
 
 
 def _snooze_duration(request: HttpRequest) -> timedelta:
@@ -209,7 +209,7 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         raise Http404
     messages.success(request, done)
-    return redirect("oncall:incident", pk=pk)
+    return redirect("web-incident", pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,6 +237,6 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             error = exc.message
         else:
             messages.success(request, f"Incident #{incident.pk} opened on {service.name}.")
-            return redirect("oncall:incident", pk=incident.pk)
+            return redirect("web-incident", pk=incident.pk)
     context = {"services": services, "form": form, "error": error}
-    return render(request, "oncall/incident_new.html", context, status=422 if error else 200)
+    return render(request, "web/oncall/incident_new.html", context, status=422 if error else 200)
