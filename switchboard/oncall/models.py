@@ -240,6 +240,8 @@ class Incident(models.Model):
             models.Index(fields=["next_escalation_at"], name="oncall_incident_next_esc_idx"),
             models.Index(fields=["ack_timeout_at"], name="oncall_incident_ack_to_idx"),
             models.Index(fields=["service", "status"], name="oncall_incident_svc_status_idx"),
+            # the workspace's incident tabs: by status, newest first
+            models.Index(fields=["status", "-created_at"], name="oncall_incident_status_new_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
