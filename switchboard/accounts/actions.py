@@ -368,10 +368,49 @@ def user_for_token(token: str) -> User | None:
     return record.user
 
 
+@transaction.atomic
+def create_own_api_token(*, actor: User, name: str) -> tuple[str, ApiToken]:
+    """Self-service: a person creates a named API token for themselves (audited).
+
+    Only agents (and admins) hold API tokens: DOMAIN.md gives end-users the portal and email,
+    not the API. Returns (the token, shown once, and its stored record: only its hash)."""
+    if not actor.is_active or not actor.is_agent:
+        raise PermissionDenied("Only agents can create API tokens.")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            "Name the token (e.g. the script that uses it).", field="name", code="InvalidValue"
+        )
+    if len(name) > 100:
+        raise ValidationFailed("Token names are at most 100 characters.", field="name")
+    token, record = issue_api_token(user=actor, name=name)
+    _audit(
+        actor=actor,
+        user=actor,
+        field="api_token",
+        old="",
+        new=f"{record.prefix}… {name}",
+        reason="API token created",
+    )
+    return token, record
+
+
+@transaction.atomic
 def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     if actor.pk != token.user_id and actor.role != Role.ADMIN:
         raise PermissionDenied("Only the owner or an admin can revoke a token.")
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        _audit(
+            actor=actor,
+            user=token.user,
+            field="api_token",
+            old=f"{token.prefix}… {token.name}",
+            new="",
+            reason="API token revoked",
+        )
 
 
 # --- removal (API: DELETE users/{id}, organizations/{id}) --------------------------------------

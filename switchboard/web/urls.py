@@ -2,7 +2,15 @@
 
 from django.urls import include, path
 
-from switchboard.web import auth, booking, calls_views, csat_views, incident_views, views
+from switchboard.web import (
+    auth,
+    booking,
+    calls_views,
+    csat_views,
+    incident_views,
+    token_views,
+    views,
+)
 from switchboard.web.portal import csat as portal_csat
 
 urlpatterns: list = [
@@ -62,5 +70,12 @@ urlpatterns: list = [
         "oncall/incidents/<int:pk>/<str:action>/",
         incident_views.incident_action,
         name="web-incident-action",
+    ),
+    # config (#16): self-service API tokens
+    path("settings/api-tokens", token_views.api_tokens, name="web-api-tokens"),
+    path(
+        "settings/api-tokens/<int:token_id>/revoke",
+        token_views.revoke_api_token,
+        name="web-api-token-revoke",
     ),
 ]
