@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from switchboard.accounts.models import PersonalAccess, Region
-from switchboard.tickets.models import TicketStatus
+from switchboard.tickets.models import TicketField, TicketStatus
 
 # Severity = priority (DOMAIN.md §2). Definitions shown on the form, worst first.
 SEVERITIES: list[tuple[str, str, str]] = [
@@ -101,6 +101,39 @@ def _text(label: str, help_text: str = "", *, required: bool = False, rows: int 
     )
 
 
+CUSTOM_PREFIX = "cf_"
+
+
+def _custom_field(definition: TicketField) -> forms.Field:
+    """The form field for a custom ticket field (optional: "required" is for agents)."""
+    kind = TicketField.FieldType
+    common: dict[str, Any] = {
+        "label": definition.title,
+        "help_text": definition.description,
+        "required": False,
+    }
+    if definition.field_type == kind.CHECKBOX:
+        return forms.BooleanField(**common)
+    if definition.field_type == kind.INTEGER:
+        return forms.IntegerField(**common)
+    if definition.field_type == kind.DECIMAL:
+        return forms.DecimalField(**common)
+    if definition.field_type == kind.DATE:
+        return forms.DateField(**common, widget=forms.DateInput(attrs={"type": "date"}))
+    if definition.field_type == kind.DROPDOWN:
+        choices = [("", "Choose…")] + [
+            (str(o.get("value")), str(o.get("name") or o.get("value")))
+            for o in definition.options
+            if isinstance(o, dict)
+        ]
+        return forms.ChoiceField(**common, choices=choices)
+    if definition.field_type == kind.TEXTAREA:
+        return forms.CharField(
+            **common, max_length=65_000, widget=forms.Textarea(attrs={"rows": 3})
+        )
+    return forms.CharField(**common, max_length=65_000)
+
+
 class TicketForm(forms.Form):
     subject = forms.CharField(
         label="Summary",
@@ -154,6 +187,43 @@ class TicketForm(forms.Form):
         help_text="Logs and screenshots help most. Please avoid .doc and .pdf files, and remove "
         "passwords, tokens and keys before you attach anything.",
     )
+
+    def __init__(self, *args: Any, ticket_fields: list[TicketField] = (), **kwargs: Any) -> None:
+        """`ticket_fields`: the custom fields shown in the portal (portal.queries)."""
+        super().__init__(*args, **kwargs)
+        self.ticket_fields = list(ticket_fields)
+        for definition in self.ticket_fields:
+            self.fields[CUSTOM_PREFIX + definition.key] = _custom_field(definition)
+
+    def custom_field_names(self) -> list[str]:
+        return [CUSTOM_PREFIX + d.key for d in self.ticket_fields]
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.custom_field_names()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        offered = set(self.custom_field_names())
+        refused = sorted(k for k in self.data if k.startswith(CUSTOM_PREFIX) and k not in offered)
+        if refused:  # a field hidden from the portal (or none at all): refused, not dropped
+            raise forms.ValidationError(
+                f"{refused[0]}: this field cannot be set from the portal.", code="hidden_field"
+            )
+        return data
+
+    def custom_fields(self) -> dict[str, Any]:
+        """{field key: value} of the answered custom fields, as `create_ticket` takes them."""
+        values: dict[str, Any] = {}
+        for definition in self.ticket_fields:
+            value = self.cleaned_data.get(CUSTOM_PREFIX + definition.key)
+            if value in (None, "", False):
+                continue
+            if definition.field_type == TicketField.FieldType.DATE:
+                value = value.isoformat()
+            elif definition.field_type == TicketField.FieldType.DECIMAL:
+                value = str(value)
+            values[definition.key] = value
+        return values
 
     def description(self) -> str:
         """The structured first comment: one headed section per answered question."""

@@ -13,8 +13,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from switchboard.accounts import access
 from switchboard.accounts.models import Role, User
 from switchboard.core.errors import NotFound
-from switchboard.tickets.models import Attachment, Ticket, TicketStatus
+from switchboard.tickets.models import Attachment, Ticket, TicketField, TicketStatus
 from switchboard.tickets.queries import visible_tickets
+
+
+def portal_ticket_fields() -> list[TicketField]:
+    """The custom ticket fields the portal's new-ticket form offers: active and "visible in
+    portal". Any other field is neither shown nor accepted there."""
+    return list(TicketField.objects.filter(active=True, visible_in_portal=True))
+
 
 ACTIVE_STATUSES = [
     TicketStatus.NEW,

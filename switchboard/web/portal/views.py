@@ -303,12 +303,13 @@ def _new_ticket_page(request: HttpRequest, form: Any, *, status: int = 200, **ex
 def new_ticket(request: HttpRequest) -> HttpResponse:
     """The best-practice form; composes a structured description and calls create_ticket."""
     user = request.user
+    fields = queries.portal_ticket_fields()
     if request.method == "GET":
         org = user.organization if user.organization_id else None
         initial = {"preferred_region": org.preferred_region if org else Region.ALL}
-        return _new_ticket_page(request, forms.TicketForm(initial=initial))
+        return _new_ticket_page(request, forms.TicketForm(initial=initial, ticket_fields=fields))
 
-    form = forms.TicketForm(request.POST, request.FILES)
+    form = forms.TicketForm(request.POST, request.FILES, ticket_fields=fields)
     findings = describe_findings(scan_text(form.scanned_text()))
     if "check" in request.POST:  # the no-JS "check for sensitive information" button
         return _new_ticket_page(request, form, findings=findings, checked=True)
@@ -324,6 +325,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
                 channel=Channel.WEB,
                 priority=form.cleaned_data["priority"],
                 preferred_region=form.cleaned_data["preferred_region"],
+                custom_fields=form.custom_fields(),
                 **form.form_fields(),
             )
             first = (
