@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from switchboard.core.admin import ReadOnlyAdmin
+from switchboard.core.rule_editor import RuleEditorAdmin
+from switchboard.sla.editor import sla_conditions
 from switchboard.sla.models import (
     ClockEvent,
     Holiday,
@@ -54,7 +56,8 @@ class PolicyTargetInline(admin.TabularInline):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(RuleEditorAdmin, admin.ModelAdmin):
+    rule_editors = {"conditions": (sla_conditions, "Conditions")}
     list_display = ("title", "position", "active", "schedule", "updated_at")
     list_editable = ("position", "active")
     list_filter = ("active", "schedule")

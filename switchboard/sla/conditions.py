@@ -48,19 +48,23 @@ def validate_conditions(conditions: Any) -> None:
         items = conditions.get(key, [])
         if not isinstance(items, list):
             raise ConditionError(f"'{key}' must be a list of conditions.")
-        for item in items:
+        for index, item in enumerate(items):
+            where = f"{key}[{index}]"  # the row editor shows the message next to this row
             if not isinstance(item, dict) or "field" not in item or "operator" not in item:
-                raise ConditionError(f"Each condition needs 'field', 'operator', 'value': {item!r}")
+                raise ConditionError(
+                    f"{where}: each condition needs 'field', 'operator', 'value': {item!r}"
+                )
             if item["field"] not in FIELDS:
                 raise ConditionError(
-                    f"Unknown field {item['field']!r}; use one of {', '.join(FIELDS)}."
+                    f"{where}: unknown field {item['field']!r}; use one of {', '.join(FIELDS)}."
                 )
             if item["operator"] not in OPERATORS:
                 raise ConditionError(
-                    f"Unknown operator {item['operator']!r}; use one of {', '.join(OPERATORS)}."
+                    f"{where}: unknown operator {item['operator']!r}; "
+                    f"use one of {', '.join(OPERATORS)}."
                 )
             if item["operator"] in ("in", "not_in") and not isinstance(item.get("value"), list):
-                raise ConditionError(f"Operator {item['operator']!r} needs a list value.")
+                raise ConditionError(f"{where}: operator {item['operator']!r} needs a list value.")
 
 
 def matches(conditions: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> bool:

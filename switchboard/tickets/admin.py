@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from switchboard.core.admin import ReadOnlyAdmin
 from switchboard.core.errors import ValidationFailed
+from switchboard.core.rule_editor import RuleEditorAdmin
 from switchboard.tickets.actions.lifecycle import delete_ticket
 from switchboard.tickets.attachments import redact_attachment, redact_comment
 from switchboard.tickets.models import (
@@ -23,6 +24,7 @@ from switchboard.tickets.models import (
     TicketTag,
     View,
 )
+from switchboard.tickets.view_editor import view_conditions
 
 
 class TagInline(admin.TabularInline):
@@ -223,9 +225,10 @@ class MacroAdmin(admin.ModelAdmin):
 
 
 @admin.register(View)
-class ViewAdmin(admin.ModelAdmin):
+class ViewAdmin(RuleEditorAdmin, admin.ModelAdmin):
+    rule_editors = {"conditions": (view_conditions, "Conditions")}
     form = ViewForm
     list_display = ("title", "active", "position", "owner", "sort_by", "sort_order")
     list_filter = ("active",)
     search_fields = ("title",)
-    raw_id_fields = ("owner",)
+    autocomplete_fields = ("owner",)  # picked by name or email, not typed as an id

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from switchboard.notify.rules.models import TimeRule, TimeRuleFiring, Trigger, TriggerFiring
+from switchboard.core.rule_editor import RuleEditorAdmin
+from switchboard.notify.rules.editor import rule_actions, trigger_conditions
+from switchboard.notify.rules.models import (
+    RuleEvent,
+    TimeRule,
+    TimeRuleFiring,
+    Trigger,
+    TriggerFiring,
+)
 from switchboard.tickets.models import Ticket
+
+# Conditions and actions are edited as rows (core/rule_editor.py); JSON stays the advanced option.
+RULE_EDITORS = {
+    "conditions_all": (trigger_conditions, "Tickets must meet all of these conditions"),
+    "conditions_any": (trigger_conditions, "Tickets can meet any of these conditions"),
+    "actions": (rule_actions, "Actions"),
+}
 
 
 @admin.action(description="Activate the selected rules")
@@ -52,8 +68,31 @@ def preview_rows(trigger: Trigger, ticket_id: int) -> tuple[bool, list[tuple[str
     return conditions.matches(trigger.conditions_all, trigger.conditions_any, facts), rows
 
 
+class TriggerForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=RuleEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The trigger runs on these events.",
+    )
+
+    class Meta:
+        model = Trigger
+        fields = (
+            "title",
+            "description",
+            "position",
+            "is_active",
+            "events",
+            "conditions_all",
+            "conditions_any",
+            "actions",
+        )
+
+
 @admin.register(Trigger)
-class TriggerAdmin(admin.ModelAdmin):
+class TriggerAdmin(RuleEditorAdmin, admin.ModelAdmin):
+    form = TriggerForm
+    rule_editors = RULE_EDITORS
     list_display = ("title", "position", "is_active", "events", "updated_at")
     list_editable = ("position", "is_active")
     list_filter = ("is_active",)
@@ -115,7 +154,8 @@ class TriggerAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeRule)
-class TimeRuleAdmin(admin.ModelAdmin):
+class TimeRuleAdmin(RuleEditorAdmin, admin.ModelAdmin):
+    rule_editors = RULE_EDITORS
     list_display = ("title", "kind", "amount", "position", "is_active", "updated_at")
     list_editable = ("position", "is_active", "amount")
     list_filter = ("is_active", "kind")

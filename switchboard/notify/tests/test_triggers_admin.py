@@ -50,7 +50,7 @@ def test_saving_a_bad_trigger_shows_the_error_and_writes_nothing(admin_client_):
             "title": "Broken",
             "position": "1",
             "is_active": "on",
-            "events": json.dumps(["ticket.created"]),
+            "events": ["ticket.created"],
             "conditions_all": json.dumps([{"field": "status", "operator": "is", "value": "x"}]),
             "conditions_any": "[]",
             "actions": json.dumps([{"type": "add_tags", "value": ["a"]}]),
