@@ -23,9 +23,11 @@ What it does:
 
 Pages: `/` (agent home, view counts, due soonest), `/views/<id>/` for "Breaching within 2 h"
 and "Unassigned tickets" (5,000+ tickets), `/tickets/<id>/` for the 40-comment ticket,
-`/search?q=...`, `/dashboard`, and the customer's `/portal/`.
+`/search?q=...`, `/dashboard`, the demo customer's `/users/<id>/` and their organization's
+`/organizations/<id>/`, and the customer's `/portal/`.
 
-The server is taken from BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432). There is no
+The server is taken from BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), the scratch
+database's name from BENCH_WEB_DB (default switchboard_bench_web). There is no
 target: this measures where the pages stand. Exits 1 if any answer was not 2xx.
 """
 
@@ -54,7 +56,8 @@ import psycopg
 from benchlib import PG_URL, drop_db, free_port, parse_wrk, recreate_db, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_NAME = "switchboard_bench_web"
+# BENCH_WEB_DB: another scratch database name, so two runs on one server do not drop each other's.
+DB_NAME = os.environ.get("BENCH_WEB_DB", "switchboard_bench_web")
 DEMO_PASSWORD = "switchboard"
 AGENT_EMAIL = "agent@switchboard.test"
 CUSTOMER_EMAIL = "customer@acme.test"
@@ -320,6 +323,12 @@ print(json.dumps({
     "big_comments": Comment.objects.filter(ticket=big).count(),
     "big_subject": big.subject,
     "search_count": search(agent, params["search"]).counts().get("ticket", 0),
+    "customer_id": customer.pk,
+    "customer_name": customer.name or customer.email,
+    "customer_tickets": Ticket.objects.filter(requester=customer).count(),
+    "org_id": customer.organization_id,
+    "org_name": customer.organization.name,
+    "org_tickets": Ticket.objects.filter(organization_id=customer.organization_id).count(),
     "portal_mine": visible_tickets(customer).filter(requester=customer).count(),
     "portal_visible": visible_tickets(customer).count(),
 }))
@@ -381,6 +390,18 @@ def pages(data: dict) -> list[Page]:
             "Tickets",
         ),
         Page("manager dashboard", "/dashboard", "agent", "<svg"),
+        Page(
+            f"user page ({data['customer_tickets']:,} requested tickets; first page of 25)",
+            f"/users/{data['customer_id']}/",
+            "agent",
+            data["customer_name"],
+        ),
+        Page(
+            f"organization page ({data['org_tickets']:,} tickets; unsolved, first page of 25)",
+            f"/organizations/{data['org_id']}/",
+            "agent",
+            data["org_name"],
+        ),
         Page(
             f"customer portal ({data['portal_visible']:,} visible tickets)",
             "/portal/",

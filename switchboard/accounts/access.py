@@ -196,6 +196,16 @@ def is_agent(actor: Any) -> bool:
     )
 
 
+def can_manage_accounts(actor: Any) -> bool:
+    """Whether `actor` may change an organization's notes, sharing setting and domains, or move
+    a member out of another organization: admins, support managers and `SYSTEM`. Other agents
+    view these and verify unassociated requesters (the conservative reading of DOMAIN.md §1:
+    sharing decides who sees which tickets, and domains decide entitlement)."""
+    if actor is SYSTEM:
+        return True
+    return is_agent(actor) and (actor.role == "admin" or bool(actor.is_support_manager))
+
+
 def has_staff_role(user: Any) -> bool:
     """Whether a stored user (a comment's author, an audit's actor) holds the agent or admin
     role, active or not: for facts about the past ("was this an agent's reply?")."""

@@ -17,6 +17,7 @@ from switchboard.accounts.models import (
     ApiToken,
     Organization,
     OrganizationDomain,
+    OrgSharing,
     PersonalAccess,
     Role,
     User,
@@ -163,18 +164,26 @@ def update_organization(
     org.save()
     record_changes(actor=actor, before=before, after=org, reason=reason)
     if domain_names is not None:
-        old_domains = org.domain_names
-        new_domains = _clean_domains(domain_names)
-        _set_domains(org, new_domains)
-        if sorted(old_domains) != sorted(new_domains):
-            _audit(
-                actor=actor,
-                organization=org,
-                field="domain_names",
-                old=",".join(old_domains),
-                new=",".join(new_domains),
-            )
+        _replace_domains(actor, org, domain_names)
     return org
+
+
+def _replace_domains(
+    actor: Actor, org: Organization, domain_names: Iterable[str], reason: str = ""
+) -> None:
+    """Validate and set the organization's domains; a change is one audit event (old → new)."""
+    old_domains = org.domain_names
+    new_domains = _clean_domains(domain_names)
+    _set_domains(org, new_domains)
+    if sorted(old_domains) != sorted(new_domains):
+        _audit(
+            actor=actor,
+            organization=org,
+            field="domain_names",
+            old=",".join(old_domains),
+            new=",".join(new_domains),
+            reason=reason,
+        )
 
 
 def _set_domains(org: Organization, domains: list[str]) -> None:
@@ -312,12 +321,20 @@ def set_personal_access(*, actor: Actor, user: User, value: str) -> User:
 def verify_entitlement(
     *, agent: User, user: User, organization: Organization, reason: str = ""
 ) -> User:
-    """An agent confirms an end-user's entitlement and associates them with an organization."""
+    """An agent confirms an end-user's entitlement and associates them with an organization.
+
+    Any agent verifies an unassociated requester; moving someone out of another organization
+    takes an admin or a support manager (`access.can_manage_accounts`)."""
     _require_agent(agent)
     if user.role != Role.END_USER:
         raise ValidationFailed("Only end-users are associated with customer organizations.")
     target = User.objects.select_for_update().get(pk=user.pk)
     old = target.organization_id
+    if old not in (None, organization.pk) and not access.can_manage_accounts(agent):
+        raise PermissionDenied(
+            f"{target.email} belongs to another organization; an admin or a support manager "
+            "moves members between organizations."
+        )
     target.organization = organization
     target.entitlement_verified_by = agent
     target.entitlement_verified_at = timezone.now()
@@ -339,6 +356,62 @@ def verify_entitlement(
         reason=reason or "entitlement verified",
     )
     return target
+
+
+NOTES_MAX = 20_000
+
+
+def _clean_notes(notes: str) -> str:
+    notes = (notes or "").strip()
+    if len(notes) > NOTES_MAX:
+        raise ValidationFailed(f"notes: at most {NOTES_MAX:,} characters.", field="notes")
+    return notes
+
+
+@transaction.atomic
+def set_user_notes(*, actor: Actor, user: User, notes: str) -> User:
+    """An agent writes the internal notes about a person (audited: old and new text)."""
+    _require_agent(actor)
+    notes = _clean_notes(notes)
+    target = User.objects.select_for_update().get(pk=user.pk)
+    if target.notes == notes:
+        return target
+    before = {"notes": target.notes}
+    target.notes = notes
+    target.save(update_fields=["notes", "updated_at"])
+    record_changes(actor=actor, before=before, after=target)
+    return target
+
+
+@transaction.atomic
+def edit_organization_profile(
+    *,
+    actor: Actor,
+    organization: Organization,
+    notes: str,
+    sharing: str,
+    domain_names: Iterable[str],
+) -> Organization:
+    """Notes, sharing setting and email domains, from the organization page: admins and support
+    managers only (`access.can_manage_accounts`). Each changed field is one audit event, notes
+    included; domains are validated and stay one organization's each."""
+    access.require_actor(actor)
+    if not access.can_manage_accounts(actor):
+        raise PermissionDenied(
+            "Only admins and support managers change an organization's notes, sharing and domains."
+        )
+    notes = _clean_notes(notes)
+    if sharing not in OrgSharing.values:
+        raise ValidationFailed(
+            f"sharing: {sharing!r} is not one of {', '.join(OrgSharing.values)}.", field="sharing"
+        )
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = {"notes": org.notes, "sharing": org.sharing}
+    org.notes, org.sharing = notes, sharing
+    org.save(update_fields=["notes", "sharing", "updated_at"])
+    record_changes(actor=actor, before=before, after=org, reason="organization page")
+    _replace_domains(actor, org, domain_names, reason="organization page")
+    return org
 
 
 @transaction.atomic

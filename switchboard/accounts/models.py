@@ -227,6 +227,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     entitlement_verified_at = models.DateTimeField(null=True, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    notes = models.TextField(
+        blank=True, help_text="Internal notes about this person; agents only (audited)."
+    )
     # Agent fields.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     region = models.CharField(max_length=10, choices=Region.choices, default=Region.ALL)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count
 
 from switchboard.core.errors import ValidationFailed
+from switchboard.core.paging import page_number
 from switchboard.crm.checks import CHECKS, CHECKS_BY_ID, FIX_LABELS
 from switchboard.crm.models import IntegrityFinding, IntegrityRun, SyncRun
 
@@ -41,10 +42,7 @@ class IntegrityPage:
 def integrity_page(*, check: str = "", page: Any = 1) -> IntegrityPage:
     if check and check not in CHECKS_BY_ID:
         raise ValidationFailed(f"check: unknown check {check!r}.", field="check")
-    try:
-        number = max(1, int(page or 1))
-    except (TypeError, ValueError):
-        raise ValidationFailed("page: must be a whole number.", field="page") from None
+    number = page_number(page)  # ?page=abc or 0: the first page
     counts = dict(
         IntegrityFinding.objects.values_list("check_id").annotate(n=Count("pk")).order_by()
     )

@@ -380,6 +380,17 @@ def report(
     return out
 
 
+def organization_summary(user: Any, organization_id: int, *, window: Window) -> kpi.Tally | None:
+    """One organization's CSAT tally over `window` (one aggregate over the
+    (organization, counted_at) index), or None when `user` may not see its report (not a
+    support manager, admin or the organization's CSM/TAM)."""
+    try:
+        scope = report_scope(user, organization_id)
+    except PermissionDenied:
+        return None
+    return _tally(_base(scope, window).aggregate(**_TALLY))
+
+
 def export_queryset(user: Any, *, window: Window, organization_id: int | None = None):
     return (
         _base(report_scope(user, organization_id), window)

@@ -9,11 +9,13 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from switchboard.accounts.access import is_agent
+from switchboard.accounts.signin import unconfirmed_with_password
 from switchboard.core.errors import SwitchboardError
 
 PORTAL_HOME = "/portal/"
@@ -32,6 +34,24 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].label = "Email"
         self.fields["username"].widget.input_type = "email"
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+        self.unconfirmed = False
+
+    def clean(self) -> dict[str, Any]:
+        """As Django's, but a registrant who has not confirmed their address yet (and typed
+        the right password) is told to confirm, with a way to resend the link."""
+        try:
+            return super().clean()
+        except ValidationError:
+            email = self.cleaned_data.get("username") or ""
+            password = self.cleaned_data.get("password") or ""
+            if email and password and unconfirmed_with_password(email, password) is not None:
+                self.unconfirmed = True
+                raise ValidationError(
+                    "Please confirm your email address first: follow the link in the email we "
+                    "sent when you registered.",
+                    code="unconfirmed",
+                ) from None
+            raise
 
 
 class SignInView(auth_views.LoginView):

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import NotFound, ValidationFailed
+from switchboard.core.paging import paginate
 from switchboard.crm.checks import uncertain_entitlement
 from switchboard.sla.models import ClockState, Metric, TicketClock
 from switchboard.sla.queries import clocks_for, time_left
@@ -219,15 +219,7 @@ def view_page(user: Any, view: View, filters: ListFilters, now: datetime | None 
     elif filters.order:
         sorted_view.sort_order = filters.order
     qs = with_sla(filters.apply(tickets_in_view(sorted_view, user, now), user))
-    paginator = Paginator(qs, PER_PAGE)
-    try:
-        page = paginator.page(filters.page or 1)
-    except PageNotAnInteger:
-        raise ValidationFailed("page: must be a whole number.", field="page") from None
-    except EmptyPage:
-        raise ValidationFailed(
-            f"page: there are {paginator.num_pages} page(s).", field="page"
-        ) from None
+    page = paginate(qs, filters.page, PER_PAGE)  # ?page=abc → the first, past the end → empty
     decorate(page.object_list, now)  # type: ignore[arg-type]
     page.sort_by = sorted_view.sort_by  # type: ignore[attr-defined]
     page.sort_order = sorted_view.sort_order  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from switchboard.web import (
     calls_views,
     csat_views,
     incident_views,
+    people_views,
     token_views,
     views,
 )
@@ -35,6 +36,25 @@ urlpatterns: list = [
     path("agent/tickets/<int:ticket_id>", views.legacy_ticket_link, name="web-legacy-ticket"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="web-attachment"),
     path("search", views.search, name="web-search"),
+    # user and organization pages (agents)
+    path("users/<int:user_id>/", people_views.user_page, name="web-user"),
+    path("users/<int:user_id>/notes", people_views.user_notes, name="web-user-notes"),
+    path("users/<int:user_id>/verify", people_views.user_verify, name="web-user-verify"),
+    path(
+        "organizations/<int:organization_id>/",
+        people_views.organization_page,
+        name="web-organization",
+    ),
+    path(
+        "organizations/<int:organization_id>/profile",
+        people_views.organization_profile,
+        name="web-organization-profile",
+    ),
+    path(
+        "organizations/<int:organization_id>/verify",
+        people_views.organization_verify,
+        name="web-organization-verify",
+    ),
     path("dashboard", views.dashboard_page, name="web-dashboard"),
     path("csat/", csat_views.report, name="web-csat"),
     path("csat/export.csv", csat_views.export_csv, name="web-csat-export-csv"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from switchboard.accounts.access import Action
 from switchboard.accounts.models import SupportGroup
 from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
+from switchboard.core.paging import page_number
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_follow_up
 from switchboard.tickets.actions.macros import apply_macro
@@ -87,7 +88,7 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
             "arrow": arrow,
         }
     pages = {
-        "previous": "?" + filters.query_string(page=str(page.number - 1))
+        "previous": "?" + filters.query_string(page=str(page.previous_page_number()))
         if page.has_previous()
         else "",
         "next": "?" + filters.query_string(page=str(page.number + 1)) if page.has_next() else "",
@@ -605,13 +606,12 @@ def search(request: HttpRequest) -> HttpResponse:
         return render(request, "web/search.html", context)
     if len(query) > 2000:
         raise ValidationFailed("q: at most 2,000 characters.", field="q")
-    raw_page = request.GET.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise ValidationFailed("page: must be a whole number of 1 or more.", field="page")
-    page = int(raw_page)
+    # ?page=abc or 0 is the first page; past the reachable results, an empty page.
+    page = page_number(request.GET.get("page"))
     try:
         results = run_search(request.user, query)
-        rows = results.page(page, SEARCH_PER_PAGE)
+        reachable = (page - 1) * SEARCH_PER_PAGE < MAX_RESULTS
+        rows = results.page(page, SEARCH_PER_PAGE) if reachable else []
     except QuerySyntaxError as exc:
         context["error"] = f"The query could not be read: {exc}"
         return render(request, "web/search.html", context, status=400)
@@ -641,6 +641,7 @@ def search(request: HttpRequest) -> HttpResponse:
         page=page,
         has_next=page * SEARCH_PER_PAGE < total,
         has_previous=page > 1,
+        previous_page=min(page - 1, max(1, -(-total // SEARCH_PER_PAGE))),
         total=results.count,
     )
     return render(request, "web/search.html", context)

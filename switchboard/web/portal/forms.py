@@ -252,6 +252,13 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label="Attachments")
 
 
+class ResendForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
 class RegisterForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=255)
     email = forms.EmailField(

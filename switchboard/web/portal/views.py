@@ -16,7 +16,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,12 +28,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from switchboard.accounts import access
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import PersonalAccess, Region, Role, User
+from switchboard.accounts.signin import awaiting_confirmation
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
+from switchboard.core.paging import paginate
 from switchboard.notify.outbox.queue import queue_email
 from switchboard.tickets import projection
 from switchboard.tickets import queries as ticket_queries
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.attachments import (
     DISCOURAGED_EXTENSIONS,
     DISCOURAGED_WARNING,
@@ -120,13 +122,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if status not in dict(forms.STATUS_FILTERS):
         status = ""
     user = request.user
-    mine = Paginator(queries.my_tickets(user, status=status), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # ?page=abc or 0 is the first page; a page past the end is an empty page, never an error.
+    mine = paginate(queries.my_tickets(user, status=status), request.GET.get("page"), PER_PAGE)
     org_page = None
     if queries.sees_organization(user):
-        org_page = Paginator(queries.organization_tickets(user, status=status), PER_PAGE).get_page(
-            request.GET.get("org_page")
+        org_page = paginate(
+            queries.organization_tickets(user, status=status),
+            request.GET.get("org_page"),
+            PER_PAGE,
         )
     return render(
         request,
@@ -179,6 +182,9 @@ def _ticket_page(
             "can_reply": can_reply,
             "reply_form": reply_form or forms.ReplyForm(),
             "is_closed": view.is_closed,
+            # The requester (only) may mark it solved, as in Zendesk; not once solved or closed.
+            "can_solve": ticket.requester_id == request.user.pk
+            and view.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED),
             "reopens": view.status in (TicketStatus.PENDING, TicketStatus.SOLVED),
             "discouraged_warning": DISCOURAGED_WARNING,
             "discouraged_extensions": sorted(DISCOURAGED_EXTENSIONS),
@@ -258,6 +264,22 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.success(request, "Your reply was sent.")
     _after_write_warnings(request, comment, stored)
     return redirect("portal:ticket", ticket_id=comment.ticket_id)
+
+
+@login_required
+@require_POST
+def solve(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The requester marks their request solved (update_ticket checks that they are the
+    requester and that the ticket is not closed; the change is audited "via portal")."""
+    try:
+        ticket = ticket_queries.ticket_for_user(request.user, ticket_id)
+        update_ticket(
+            ticket=ticket, actor=request.user, via=Channel.WEB, status=TicketStatus.SOLVED
+        )
+    except SwitchboardError as exc:
+        return _error(request, exc)
+    messages.success(request, "Your request is marked as solved. Thank you!")
+    return redirect("portal:ticket", ticket_id=ticket.pk)
 
 
 @login_required
@@ -433,17 +455,51 @@ def register(request: HttpRequest) -> HttpResponse:
                     password=form.cleaned_data["password"],
                     is_active=False,
                 )
-                uid = urlsafe_base64_encode(force_bytes(user.pk))
-                token = default_token_generator.make_token(user)
-                context["confirm_url"] = _absolute(
-                    request,
-                    reverse("portal:register_confirm", kwargs={"uidb64": uid, "token": token}),
-                )
-                _email("confirm_registration", email, context)
+                _send_confirmation(request, user, context)
     except SwitchboardError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return render(request, "portal/register.html", {"form": form}, status=422)
     return render(request, "portal/register_done.html", context)
+
+
+def _send_confirmation(request: HttpRequest, user: User, context: dict[str, Any]) -> None:
+    """Queue the "confirm your address" email with a fresh one-time link."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    context["confirm_url"] = _absolute(
+        request, reverse("portal:register_confirm", kwargs={"uidb64": uid, "token": token})
+    )
+    _email("confirm_registration", user.email, context)
+
+
+@require_POST
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation link again. The answer is the same page whatever the address (known,
+    unknown, already confirmed), so it can't be used to find accounts; limited per client address
+    and per address asked for, so it can't flood a mailbox."""
+    form = forms.ResendForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/register_resend.html", {"form": form}, status=422)
+    email = form.cleaned_data["email"]
+    if not (
+        ratelimit.allowed(request, "resend")
+        and ratelimit.allowed_for("resend-to", email, per_window=3)
+    ):
+        return render(
+            request, "portal/register_resend.html", {"form": form, "rate_limited": True}, status=429
+        )
+    user = awaiting_confirmation(email)
+    if user is not None:
+        context = {
+            "name": user.name,
+            "email": user.email,
+            "organization": user.organization,
+            "login_url": _absolute(request, "/login/"),
+            "reset_url": _absolute(request, reverse("portal:password_reset")),
+        }
+        with transaction.atomic():
+            _send_confirmation(request, user, context)
+    return render(request, "portal/register_resend.html", {"sent": True, "email": email})
 
 
 def register_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:

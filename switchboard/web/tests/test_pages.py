@@ -113,8 +113,6 @@ def test_view_list_columns_and_sla_badge(agent_client, make_ticket):
         ("sort=bogus", "sort: 'bogus' is not one of"),
         ("status=weird", "status: 'weird' is not one of"),
         ("assignee=x1", "assignee: expected an id"),
-        ("page=99", "page: there are 1 page(s)."),
-        ("page=abc", "page: must be a whole number."),
     ],
 )
 def test_view_list_bad_query_is_a_422_with_message(agent_client, query, message):
@@ -416,7 +414,8 @@ def test_search_bad_query_is_a_400_with_message(agent_client):
     response = agent_client.get('/search?q="unclosed')
     assert response.status_code == 400
     assert "could not be read" in text(response)
-    assert agent_client.get("/search?q=x&page=0").status_code == 422
+    # A page number that is not one is the first page (tests/portal/test_portal_fixes.py).
+    assert agent_client.get("/search?q=x&page=0").status_code == 200
 
 
 def test_dashboard_draws_svg_charts(agent_client, make_ticket):
