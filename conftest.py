@@ -35,6 +35,16 @@ def _fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ticket_events_inline() -> None:
+    """Tests read trigger and listener effects right after an action: run the worker half of
+    each ticket event at once (tickets/events.py). tickets/tests/test_event_jobs.py turns it off
+    and drives the real worker."""
+    from django.conf import settings
+
+    settings.SWITCHBOARD_TICKET_EVENTS_INLINE = True
+
+
 def database_url_for_tests() -> str:
     """A DATABASE_URL pointing child processes at the database this test run uses."""
     from django.db import connection

@@ -116,14 +116,16 @@ def lua_post(path: str, body: dict, auth: str) -> str:
 SWITCHBOARD_SEED = """
 import json
 from switchboard.accounts import actions as a
+from switchboard.accounts.access import SYSTEM
 from switchboard.tickets.actions.create import create_ticket
-admin = a.create_user(actor=None, email="bench-admin@switchboard.test", name="Bench", role="admin")
+admin = a.create_user(actor=SYSTEM, email="bench-admin@switchboard.test", name="Bench",
+                      role="admin")
 token, _ = a.issue_api_token(user=admin, name="bench")
-org = a.create_organization(actor=None, name="Bench Org", domain_names=["bench.test"],
+org = a.create_organization(actor=SYSTEM, name="Bench Org", domain_names=["bench.test"],
                             support_level="standard")
 customer = a.create_user(actor=admin, email="customer@bench.test", name="Customer")
-ids = [create_ticket(actor=customer, requester=customer, subject=f"Ticket {{i}}",
-                       description="Seeded for the API benchmark.", tags=["bench"]).pk
+ids = [create_ticket(actor=admin, requester=customer, subject=f"Ticket {{i}}",
+                     description="Seeded for the API benchmark.", tags=["bench"]).pk
        for i in range({n})]
 print(json.dumps({{"token": token, "customer": customer.pk, "first": min(ids), "last": max(ids)}}))
 """

@@ -156,7 +156,7 @@ AUTH_PASSWORD_VALIDATORS = [
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "notify", "oncall", "calls"],
+        "QUEUES": ["default", "events", "notify", "oncall", "calls"],
     }
 }
 SWITCHBOARD_SWEEP_INTERVAL = float(os.environ.get("SWITCHBOARD_SWEEP_INTERVAL", "5"))
@@ -170,6 +170,10 @@ SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS = float(
     os.environ.get("SWITCHBOARD_KEEP_SUCCEEDED_JOBS_DAYS", "7")
 )
 SWITCHBOARD_KEEP_FAILED_JOBS_DAYS = float(os.environ.get("SWITCHBOARD_KEEP_FAILED_JOBS_DAYS", "30"))
+# Run the worker half of each ticket event (triggers, time rules, search, CSAT, calls, CRM, on-call
+# paging; tickets/events.py) at once inside the request instead of in the worker. Off in
+# production; on in the tests (conftest.py), where a test reads the effects right after an action.
+SWITCHBOARD_TICKET_EVENTS_INLINE = env_bool("SWITCHBOARD_TICKET_EVENTS_INLINE", default=False)
 # Extra modules imported at start-up (plugins registering jobs, sweeps or timer handlers).
 SWITCHBOARD_PLUGINS = env_list("SWITCHBOARD_PLUGINS")
 

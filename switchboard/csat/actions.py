@@ -65,6 +65,13 @@ def schedule_survey(*, ticket: Ticket, now: datetime) -> SatisfactionRating:
     )
 
 
+def survey_scheduled_at(*, ticket: Ticket, at: datetime) -> bool:
+    """Whether the solve event at `at` already scheduled this ticket's survey."""
+    return SatisfactionRating.objects.filter(
+        ticket=ticket, kind=Kind.SURVEY, created_at=at
+    ).exists()
+
+
 def cancel_survey(*, ticket: Ticket, now: datetime) -> int:
     """The ticket was reopened: a survey not sent yet is not sent (this solve cycle is over)."""
     return SatisfactionRating.objects.filter(

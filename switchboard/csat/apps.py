@@ -7,10 +7,7 @@ class CsatConfig(AppConfig):
     verbose_name = "CSAT: surveys, ratings, routing, the KPI report"
 
     def ready(self) -> None:
-        from switchboard.csat import listeners, sweeps
-        from switchboard.tickets import events
+        from switchboard.csat import sweeps
 
-        # After the triggers (100) and the time rules (110): the survey is scheduled on solve and
-        # cancelled on reopen, from the committed state of the change the earlier listeners made.
-        events.listen(listeners.on_ticket_event, order=120)
+        # listeners.on_ticket_event is listed in tickets/events.py (LISTENERS).
         sweeps.register()

@@ -1,4 +1,4 @@
-"""Ticket event listener (order 120, after SLA 10, on-call 50, triggers 100, time rules 110):
+"""Ticket event listener (worker, after the triggers and time rules; see tickets/events.py):
 solving a ticket schedules its survey; reopening it before the survey went out cancels it."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ def on_ticket_event(event: TicketEvent) -> None:
         return
     old, new = change
     if new == TicketStatus.SOLVED and old != TicketStatus.SOLVED:
+        if actions.survey_scheduled_at(ticket=event.ticket, at=event.at):
+            return  # this event's job ran before (a retry): one survey per solve
         actions.schedule_survey(ticket=event.ticket, now=event.at)
     elif old == TicketStatus.SOLVED and new != TicketStatus.CLOSED:
         actions.cancel_survey(ticket=event.ticket, now=event.at)

@@ -11,7 +11,8 @@ class NotifyConfig(AppConfig):
         from switchboard.notify.outbox import tasks as delivery_tasks
         from switchboard.notify.rules import automations, triggers
 
-        # Triggers listen to ticket events after SLA (10) and the on-call helpdesk rule (50).
+        # Their ticket-event listeners are listed in tickets/events.py (LISTENERS); connect()
+        # hooks the SLA warning/breach events.
         triggers.connect()
         automations.connect()
         delivery_tasks.connect()

@@ -8,11 +8,9 @@ class OncallConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.notify.outbox import delivery as outbox_delivery
-        from switchboard.oncall import delivery, escalation, helpdesk, tasks  # noqa: F401
-        from switchboard.tickets import events
+        from switchboard.oncall import delivery, escalation, tasks  # noqa: F401
 
-        # After the SLA clocks (10): urgent priority-support tickets page the emergency service.
-        events.listen(helpdesk.on_ticket_event, order=50)
+        # helpdesk.on_ticket_event is listed in tickets/events.py (LISTENERS).
         escalation.register_sweeps()
         # Email pages go through the notify outbox: a dead delivery marks its notification failed.
         outbox_delivery.on_outcome(delivery.SOURCE_PREFIX, delivery.on_delivery_outcome)

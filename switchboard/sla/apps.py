@@ -8,8 +8,6 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.sla import clocks
-        from switchboard.tickets import events
 
-        # Order 10: clocks and Ticket.sla_due_at are up to date before triggers/notifications.
-        events.listen(clocks.on_ticket_event, order=10)
+        # The ticket-event listener is listed in tickets/events.py (LISTENERS).
         clocks.register_sweeps()

@@ -1,20 +1,43 @@
-"""Ticket events: what happened to a ticket, handed to listeners inside the same transaction.
+"""Ticket events, and in one ordered list (`LISTENERS`) everything that runs after a ticket write.
 
-The SLA clocks and (later) triggers and notifications listen here, so every write path —
-web, API, email, automations — drives them through the same actions. Listeners run inside the
-action's transaction: they update due times and enqueue deliveries atomically with the change.
+Every ticket action (create, comment, update, merge, the close timer, system tags) ends with
+`emit(TicketEvent(...))`. Then, in the order of `LISTENERS`:
+
+- the **request** listeners run at once, inside the action's transaction, because the answer to
+  the request shows what they write (the SLA clocks and `Ticket.sla_due_at`);
+- the **worker** listeners run later, in the worker, from ONE durable job that `emit` enqueues in
+  the same transaction (`core.jobs.enqueue`: if the action rolls back, so does the job). The job
+  carries the event as plain data (kind, ticket id, actor id, changes, comment id, audit id, time)
+  and runs the worker listeners in this order, in one transaction. A job may run twice (a retry,
+  a worker lost mid-job): each worker listener is idempotent — upserts, outbox idempotency keys,
+  the triggers' unique (trigger, event key) firing row, the incident dedup key.
+
+With `SWITCHBOARD_TICKET_EVENTS_INLINE` on (the test settings; see docs/operations.md), or while
+seeding demo data, `emit` calls the same job function at once, in the transaction, instead of
+enqueueing it: the code path after `emit` is the same, only the moment differs.
+
+Lower apps never import higher ones: the listeners are dotted paths, resolved on first use.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from switchboard.core.jobs import enqueue, job
+from switchboard.core.seeding import is_seeding
+
 if TYPE_CHECKING:
-    from switchboard.accounts.models import User
     from switchboard.tickets.models import Comment, Ticket
 
 
@@ -25,31 +48,214 @@ class EventKind(enum.StrEnum):
     MERGED = "merged"
 
 
+class Phase(enum.StrEnum):
+    REQUEST = "request"  # inside the action's transaction, before the request answers
+    WORKER = "worker"  # from the event's job, after the commit (sub-second with a worker up)
+
+
+@dataclass(frozen=True)
+class Listener:
+    path: str  # dotted path of a function taking a TicketEvent
+    phase: Phase
+    why: str
+
+
+# Everything that runs after a ticket write, in order. Add a listener here, nowhere else.
+LISTENERS: tuple[Listener, ...] = (
+    Listener(
+        "switchboard.sla.clocks.on_ticket_event",
+        Phase.REQUEST,
+        "SLA clocks start/pause/fulfil; Ticket.sla_due_at, which the API answer shows",
+    ),
+    Listener(
+        "switchboard.tickets.search_index.on_ticket_event",
+        Phase.WORKER,
+        "the agents' full-text document (PostgreSQL)",
+    ),
+    Listener(
+        "switchboard.oncall.helpdesk.on_ticket_event",
+        Phase.WORKER,
+        "urgent priority-support ticket pages on call; a response acknowledges the page",
+    ),
+    Listener(
+        "switchboard.notify.rules.triggers.on_ticket_event",
+        Phase.WORKER,
+        "triggers: conditions on the ticket, field changes, emails, webhooks, chat",
+    ),
+    Listener(
+        "switchboard.notify.rules.automations.on_ticket_event",
+        Phase.WORKER,
+        "time rules: (re)arm or cancel their timers",
+    ),
+    Listener(
+        "switchboard.csat.listeners.on_ticket_event",
+        Phase.WORKER,
+        "solve schedules the survey, reopen cancels it",
+    ),
+    Listener(
+        "switchboard.calls.suggest_listener.on_ticket_event",
+        Phase.WORKER,
+        'public comments re-score "suggest a call"; an agent reply marks a call summary',
+    ),
+    Listener(
+        "switchboard.crm.casepush.on_ticket_event",
+        Phase.WORKER,
+        "queue the Salesforce case upsert (created, each solve) when a CRM is configured",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class TicketEvent:
     kind: EventKind
     ticket: Ticket
-    actor: User | None
+    actor: Any  # a User, accounts.access.SYSTEM, or None (nobody)
     at: datetime
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     comment: Comment | None = None
+    audit_id: int | None = None  # the TicketAudit the action wrote, if any
+    from_rules: bool = False  # a trigger's or time rule's own change (triggers skip it)
 
     def changed(self, name: str) -> bool:
         return name in self.changes
 
+    def key(self) -> str:
+        """A stable id of this event: a rule fires at most once per key."""
+        if self.kind == EventKind.CREATED:
+            return f"created:{self.ticket.pk}"
+        if self.comment is not None:
+            return f"comment:{self.comment.pk}"
+        if self.audit_id is not None:
+            return f"audit:{self.audit_id}"
+        return f"{self.kind.value}:{self.ticket.pk}:{self.at.isoformat()}"
 
-Listener = Callable[[TicketEvent], None]
-_listeners: list[tuple[int, Listener]] = []
+
+EventListener = Callable[[TicketEvent], None]
+
+# Set while a rule applies its own changes: the events they emit carry from_rules=True.
+_applying: contextvars.ContextVar[bool] = contextvars.ContextVar("ticket_rules_applying")
 
 
-def listen(listener: Listener, *, order: int = 100) -> Listener:
-    """Register a listener; lower `order` runs first (SLA clocks before notifications)."""
-    if all(existing is not listener for _, existing in _listeners):
-        _listeners.append((order, listener))
-        _listeners.sort(key=lambda item: item[0])
-    return listener
+@contextmanager
+def applying_rules() -> Iterator[None]:
+    token = _applying.set(True)
+    try:
+        yield
+    finally:
+        _applying.reset(token)
+
+
+def rules_applying() -> bool:
+    return _applying.get(False)
+
+
+@cache
+def listeners(phase: Phase) -> tuple[EventListener, ...]:
+    return tuple(import_string(item.path) for item in LISTENERS if item.phase == phase)
 
 
 def emit(event: TicketEvent) -> None:
-    for _, listener in list(_listeners):
+    """Run the request listeners now; the worker listeners from one job, same transaction."""
+    if rules_applying() and not event.from_rules:
+        event = replace(event, from_rules=True)
+    for listener in listeners(Phase.REQUEST):
         listener(event)
+    payload = to_payload(event)
+    if getattr(settings, "SWITCHBOARD_TICKET_EVENTS_INLINE", False) or is_seeding():
+        # The same function the job runs, with the objects in hand instead of reloading them.
+        run_worker_listeners(replace(event, changes=_changes(payload)))
+    else:
+        enqueue(process_ticket_event, payload)
+
+
+# --- the event as the job's argument ------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A change's value as JSON: people by email, named things by name, other rows by id."""
+    from switchboard.accounts.models import User
+
+    if isinstance(value, User):
+        return value.email
+    if hasattr(value, "pk"):
+        return getattr(value, "name", None) or value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple | list):
+        return sorted(_plain(item) for item in value)
+    return value
+
+
+def to_payload(event: TicketEvent) -> dict[str, Any]:
+    from switchboard.accounts.access import SYSTEM
+
+    actor = event.actor
+    return {
+        "kind": event.kind.value,
+        "ticket": event.ticket.pk,
+        "actor": "system" if actor is SYSTEM else (actor.pk if actor is not None else None),
+        "at": event.at.isoformat(),
+        "changes": {name: [_plain(old), _plain(new)] for name, (old, new) in event.changes.items()},
+        "comment": event.comment.pk if event.comment is not None else None,
+        "audit": event.audit_id,
+        "from_rules": event.from_rules,
+    }
+
+
+def _changes(payload: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {name: (old, new) for name, (old, new) in payload["changes"].items()}
+
+
+def from_payload(payload: dict[str, Any]) -> TicketEvent | None:
+    """The event back from its job's argument (None if the ticket was deleted since)."""
+    from switchboard.accounts.access import SYSTEM
+    from switchboard.accounts.models import User
+    from switchboard.tickets.models import Comment, Ticket
+
+    ticket = (
+        Ticket.objects.select_related("organization", "requester", "group", "assignee")
+        .filter(pk=payload["ticket"])
+        .first()
+    )
+    if ticket is None:
+        return None
+    actor: Any = payload["actor"]
+    if actor == "system":
+        actor = SYSTEM
+    elif actor is not None:
+        actor = User.objects.filter(pk=actor).first()
+    comment = None
+    if payload["comment"] is not None:
+        comment = Comment.objects.select_related("author").filter(pk=payload["comment"]).first()
+    return TicketEvent(
+        kind=EventKind(payload["kind"]),
+        ticket=ticket,
+        actor=actor,
+        at=datetime.fromisoformat(payload["at"]),
+        changes=_changes(payload),
+        comment=comment,
+        audit_id=payload["audit"],
+        from_rules=payload["from_rules"],
+    )
+
+
+def run_worker_listeners(event: TicketEvent) -> None:
+    token = _applying.set(event.from_rules)
+    try:
+        for listener in listeners(Phase.WORKER):
+            listener(event)
+    finally:
+        _applying.reset(token)
+
+
+@job(queue="events", priority=10, backoff_base=1.0, backoff_max=300.0)
+def process_ticket_event(payload: dict[str, Any]) -> None:
+    """The worker half of one ticket event (idempotent: every worker listener is)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        event = from_payload(payload)
+        if event is not None:
+            run_worker_listeners(event)

@@ -9,7 +9,8 @@ comment, switchboard_search_doc_append(document, text), which re-derives the big
 concatenated document (including the pair across the boundary). Migrations 0004/0005 backfill it
 and 0004 GIN-indexes it; `search.py` filters agents' free text on it.
 
-The actions call these helpers inside their transaction, after their own writes: one UPDATE each.
+The worker keeps the documents after each ticket event (`on_ticket_event`, listed in
+events.LISTENERS); a redaction refreshes at once, in its transaction. One UPDATE each.
 Elsewhere than on PostgreSQL they do nothing (SQLite searches by substring, see search.py).
 
 PostgreSQL caps a tsvector at 1 MB. A ticket whose text would exceed it (say, megabytes of pasted
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 
 from django.db import DataError, OperationalError, connection, transaction
 
+from switchboard.tickets.events import EventKind, TicketEvent
 from switchboard.tickets.models import Comment
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,17 @@ def append_comment(comment: Comment) -> None:
         return
     if not _execute(_APPEND, [comment.pk, comment.ticket_id]):
         _refresh_truncated([comment.ticket_id])
+
+
+def on_ticket_event(event: TicketEvent) -> None:
+    """Ticket-event listener (worker, see events.LISTENERS): recompute the document after a change
+    to the ticket's text. A recompute, not an append, so that running it twice is harmless."""
+    if (
+        event.kind in (EventKind.CREATED, EventKind.MERGED)
+        or event.comment is not None
+        or event.changed("subject")
+    ):
+        refresh([event.ticket.pk])
 
 
 def comment_added(comment: Comment, *, changed: Iterable[str] = ()) -> None:

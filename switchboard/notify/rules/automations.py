@@ -233,7 +233,5 @@ def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
 
 def connect() -> None:
     from switchboard.sla.hooks import on_sla_event as listen_sla
-    from switchboard.tickets.events import listen
 
-    listen(on_ticket_event, order=110)
     listen_sla(on_sla_event)

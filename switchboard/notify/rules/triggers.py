@@ -9,10 +9,8 @@ as the system actor and do not re-run the triggers (no loops); later triggers se
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -41,30 +39,19 @@ from switchboard.notify.rules.validation import (
     TICKET_ATTRIBUTE,
     tag_list,
 )
-from switchboard.tickets import projection
+from switchboard.tickets import events, projection
 from switchboard.tickets.events import EventKind, TicketEvent
-from switchboard.tickets.models import Comment, Ticket, TicketAudit
+from switchboard.tickets.models import Comment, Ticket
 
 logger = logging.getLogger(__name__)
-
-# Set while a rule applies its own changes: the ticket events they emit skip the triggers.
-_applying: contextvars.ContextVar[bool] = contextvars.ContextVar("notify_rules_applying")
 
 # Audit change names → condition field names.
 _CHANGE_FIELDS = {"ticket_type": "type", "preferred_region": "region"}
 
-
-@contextmanager
-def applying_rule_changes() -> Iterator[None]:
-    token = _applying.set(True)
-    try:
-        yield
-    finally:
-        _applying.reset(token)
-
-
-def rules_are_applying() -> bool:
-    return _applying.get(False)
+# While a rule applies its own changes, the ticket events they emit skip the triggers (the flag
+# travels with the event into the worker, see tickets/events.py).
+applying_rule_changes = events.applying_rules
+rules_are_applying = events.rules_applying
 
 
 # --- the ticket as a snapshot ------------------------------------------------------------------
@@ -179,29 +166,15 @@ def event_names(event: TicketEvent) -> tuple[str, ...]:
     return tuple(names)
 
 
-def event_key(event: TicketEvent) -> str:
-    if event.kind == EventKind.CREATED:
-        return f"created:{event.ticket.pk}"
-    if event.comment is not None:
-        return f"comment:{event.comment.pk}"
-    audit_id = (
-        TicketAudit.objects.filter(ticket_id=event.ticket.pk)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return f"audit:{audit_id}"
-
-
 def on_ticket_event(event: TicketEvent) -> None:
-    """Ticket event listener (order 100)."""
-    if rules_are_applying() or is_seeding():
+    """Ticket event listener (worker; see tickets/events.py for the order)."""
+    if event.from_rules or rules_are_applying() or is_seeding():
         return
     if event.kind == EventKind.UPDATED and not event.changes:
         return
     context = RuleContext(
         names=event_names(event),
-        key=event_key(event),
+        key=event.key(),
         at=event.at,
         ticket_id=event.ticket.pk,
         changes=dict(event.changes),
@@ -600,7 +573,5 @@ def _endpoint(
 
 def connect() -> None:
     from switchboard.sla.hooks import on_sla_event as listen_sla
-    from switchboard.tickets.events import listen
 
-    listen(on_ticket_event, order=100)
     listen_sla(on_sla_event)

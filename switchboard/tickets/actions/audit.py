@@ -49,6 +49,11 @@ class Audit:
         return audit
 
 
+def saved_id(audit: TicketAudit | None) -> int | None:
+    """The id of the audit `Audit.save()` wrote (None when nothing changed): the event's key."""
+    return audit.pk if audit is not None else None
+
+
 def jsonable(value: Any) -> Any:
     if hasattr(value, "pk"):
         return value.pk

@@ -11,7 +11,6 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.core.errors import PermissionDenied, ValidationFailed
-from switchboard.tickets import search_index
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.actions.changes import apply_changes, close_timer, transition_status
 from switchboard.tickets.actions.create import create_follow_up, scan_findings
@@ -95,7 +94,6 @@ def add_comment(
         transition_status(ticket, SYSTEM, TicketStatus.OPEN, audit, now)
     ticket.updated_at = now
     ticket.save()
-    search_index.comment_added(comment, changed=audit.changes)
     audit.save()
     close_timer(ticket, old_status)
     emit(TicketEvent(EventKind.COMMENTED, ticket, author, now, dict(audit.changes), comment))

@@ -15,7 +15,6 @@ from switchboard.accounts import actions as account_actions
 from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
 from switchboard.core.errors import PermissionDenied, ValidationFailed
-from switchboard.tickets import search_index
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.actions.changes import close_timer
 from switchboard.tickets.actions.fields import (
@@ -269,7 +268,6 @@ def create_ticket(
             created_at=now,
         )
         audit.comment(note)
-    search_index.refresh([ticket.pk])
     audit.save()
     close_timer(ticket, TicketStatus.NEW)
     emit(TicketEvent(EventKind.CREATED, ticket, actor, now, dict(audit.changes), first))

@@ -10,7 +10,7 @@ from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import Role, User
 from switchboard.core.errors import PermissionDenied
 from switchboard.core.timers import cancel_timer, schedule_timer
-from switchboard.tickets.actions.audit import Audit
+from switchboard.tickets.actions.audit import Audit, saved_id
 from switchboard.tickets.actions.changes import close_after, transition_status
 from switchboard.tickets.actions.fields import normalize_tags, write_tags
 from switchboard.tickets.events import EventKind, TicketEvent, emit
@@ -31,8 +31,12 @@ def close_if_still_solved(*, ticket_id: int, now: datetime) -> bool:
     transition_status(ticket, SYSTEM, TicketStatus.CLOSED, audit, now)
     ticket.updated_at = now
     ticket.save()
-    audit.save()
-    emit(TicketEvent(EventKind.UPDATED, ticket, SYSTEM, now, dict(audit.changes)))
+    saved = audit.save()
+    emit(
+        TicketEvent(
+            EventKind.UPDATED, ticket, SYSTEM, now, dict(audit.changes), audit_id=saved_id(saved)
+        )
+    )
     return True
 
 
@@ -50,8 +54,12 @@ def add_system_tag(*, ticket_id: int, tag: str, now: datetime) -> bool:
     write_tags(ticket, normalize_tags([*names, tag]), audit)
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
-    audit.save()
-    emit(TicketEvent(EventKind.UPDATED, ticket, None, now, dict(audit.changes)))
+    saved = audit.save()
+    emit(
+        TicketEvent(
+            EventKind.UPDATED, ticket, None, now, dict(audit.changes), audit_id=saved_id(saved)
+        )
+    )
     return True
 
 

@@ -12,7 +12,6 @@ from switchboard.accounts import access
 from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.models import User
 from switchboard.core.errors import NotFound, PermissionDenied, ValidationFailed
-from switchboard.tickets import search_index
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.actions.changes import close_timer, transition_status
 from switchboard.tickets.actions.fields import choice, write_tags
@@ -155,7 +154,6 @@ def merge_tickets(
     audit.change("merged_from", None, [s.pk for s in plan.sources])
     target.updated_at = now
     target.save(update_fields=["updated_at"])
-    search_index.refresh([target.pk, *ids])
     audit.save()
     emit(TicketEvent(EventKind.UPDATED, target, actor, now, {}, note))
     return target

@@ -13,8 +13,7 @@ from switchboard.accounts import access
 from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import User
 from switchboard.core.errors import Conflict, PermissionDenied, ValidationFailed
-from switchboard.tickets import search_index
-from switchboard.tickets.actions.audit import Audit, jsonable
+from switchboard.tickets.actions.audit import Audit, jsonable, saved_id
 from switchboard.tickets.actions.changes import apply_changes, close_timer, transition_status
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.fields import choice
@@ -112,10 +111,13 @@ def update_ticket(
         return ticket
     ticket.updated_at = now
     ticket.save()
-    search_index.ticket_changed(ticket.pk, audit.changes)
-    audit.save()
+    saved = audit.save()
     close_timer(ticket, old_status)
-    emit(TicketEvent(EventKind.UPDATED, ticket, actor, now, dict(audit.changes)))
+    emit(
+        TicketEvent(
+            EventKind.UPDATED, ticket, actor, now, dict(audit.changes), audit_id=saved_id(saved)
+        )
+    )
     return ticket
 
 
