@@ -4,10 +4,10 @@ The document is to_tsvector('english', ...) of the ticket's subject + descriptio
 body (internal notes included: only agents search it), plus the same of each ticket merged into it
 (its conversation shows theirs by reference, see queries.comments_for), plus a bigram lexeme
 `a_b` for each pair of lexemes at adjacent positions (so that phrases are index lookups). It is
-built by the SQL functions of migration 0005: switchboard_search_doc(text) and, for an appended
-comment, switchboard_search_doc_append(document, text), which re-derives the bigrams of the whole
-concatenated document (including the pair across the boundary). Migrations 0004/0005 backfill it
-and 0004 GIN-indexes it; `search.py` filters agents' free text on it.
+built by migration 0005's SQL function switchboard_search_doc(text) (its
+switchboard_search_doc_append is no longer called: the worker recomputes, which is safe to run
+twice). Migrations 0004/0005 backfill it and 0004 GIN-indexes it; `search.py` filters agents'
+free text on it.
 
 The worker keeps the documents after each ticket event (`on_ticket_event`, listed in
 events.LISTENERS); a redaction refreshes at once, in its transaction. One UPDATE each.
@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from django.db import DataError, OperationalError, connection, transaction
 
 from switchboard.tickets.events import EventKind, TicketEvent
-from switchboard.tickets.models import Comment
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +55,6 @@ UPDATE tickets_ticket t
 SET search_vector = switchboard_search_doc(COALESCE({document}, ''))
 WHERE t.id = ANY(%s)
    OR t.id IN (SELECT m.merged_into_id FROM tickets_ticket m WHERE m.id = ANY(%s))
-"""
-
-_APPEND = """
-UPDATE tickets_ticket
-SET search_vector = switchboard_search_doc_append(
-    COALESCE(search_vector, ''::tsvector),
-    (SELECT COALESCE(body, '') FROM tickets_comment WHERE id = %s)
-)
-WHERE id = %s
 """
 
 
@@ -105,14 +95,6 @@ def refresh(ticket_ids: Iterable[int]) -> None:
         _refresh_truncated(ids)
 
 
-def append_comment(comment: Comment) -> None:
-    """Add a new comment's words to its ticket's document."""
-    if not _enabled():
-        return
-    if not _execute(_APPEND, [comment.pk, comment.ticket_id]):
-        _refresh_truncated([comment.ticket_id])
-
-
 def on_ticket_event(event: TicketEvent) -> None:
     """Ticket-event listener (worker, see events.LISTENERS): recompute the document after a change
     to the ticket's text. A recompute, not an append, so that running it twice is harmless."""
@@ -122,17 +104,3 @@ def on_ticket_event(event: TicketEvent) -> None:
         or event.changed("subject")
     ):
         refresh([event.ticket.pk])
-
-
-def comment_added(comment: Comment, *, changed: Iterable[str] = ()) -> None:
-    """After add_comment: append the comment, or recompute if the subject changed with it."""
-    if "subject" in changed:
-        refresh([comment.ticket_id])
-    else:
-        append_comment(comment)
-
-
-def ticket_changed(ticket_id: int, changed: Iterable[str]) -> None:
-    """After update_ticket: recompute if a field of the document (the subject) changed."""
-    if "subject" in changed:
-        refresh([ticket_id])

@@ -51,7 +51,7 @@ def active_rules() -> list[TimeRule]:
 
 
 def on_ticket_event(event: TicketEvent) -> None:
-    """Ticket event listener (order 110, after the triggers): (re)arm or cancel due times."""
+    """Ticket event listener (worker, after the triggers): (re)arm or cancel due times."""
     rules = [r for r in active_rules() if r.kind != TimeRuleKind.SLA_BREACHED]
     if not rules:
         return

@@ -1,10 +1,11 @@
 """The trigger engine: after each ticket event (and each SLA warning or breach), run the active
 triggers in order, each at most once per event, and record what each firing did.
 
-Runs inside the action's transaction (ticket events, order 100: after the SLA clocks and the
-on-call helpdesk rule) or the SLA sweep's, so field changes and queued deliveries commit with the
-change that caused them. A trigger's own field changes go through `tickets.actions.update`
-as the system actor and do not re-run the triggers (no loops); later triggers see them.
+Runs in the worker from the ticket event's job (tickets/events.py lists it after the SLA clocks
+and the on-call helpdesk rule), or in the SLA sweep's transaction; field changes and queued
+deliveries commit together, with the firing record that makes a re-run a no-op. A trigger's own
+field changes go through `tickets.actions.update` as the system actor and do not re-run
+the triggers (no loops); later triggers see them.
 """
 
 from __future__ import annotations
