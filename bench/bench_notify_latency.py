@@ -131,7 +131,7 @@ def start_http(inbox: Inbox):
 def run(args, base_url: str) -> dict:
     from switchboard.accounts.models import Organization, Role, User
     from switchboard.notify.models import Delivery, Endpoint
-    from switchboard.notify.outbox.signing import new_salt
+    from switchboard.notify.outbox.signing import new_secret
     from switchboard.notify.rules import shipped
     from switchboard.sla.models import Policy, PolicyTarget
     from switchboard.tickets.actions.create import create_ticket
@@ -145,14 +145,14 @@ def run(args, base_url: str) -> dict:
         kind="chat",
         url=f"http://127.0.0.1:{http_port}/feed",
         events=["ticket.created"],
-        secret_salt=new_salt(),
+        secret=new_secret(),
     )
     Endpoint.objects.create(
         name=shipped.SLA_CHAT,
         kind="chat",
         url=f"http://127.0.0.1:{http_port}/sla",
         events=["sla.warning", "sla.breach"],
-        secret_salt=new_salt(),
+        secret=new_secret(),
     )
     tam = User.objects.create(email=TAM_EMAIL, name="Tess TAM", role=Role.AGENT)
     org = Organization.objects.create(
