@@ -236,3 +236,23 @@ def visible_tickets(
         if (view and action is Action.VIEW) or (comment and action is Action.COMMENT):
             q |= Q(organization_id=viewer.organization_id)
     return tickets.filter(q)
+
+
+# --- saved views ---------------------------------------------------------------------------------
+
+
+def views_q(user: Any) -> Q:
+    """The saved views `user` may open: shared ones (no owner) and their own personal ones
+    (Zendesk's user-restricted views). Agents only; the filter on `View` rows."""
+    if not is_agent(user) or user is SYSTEM:
+        return Q(pk__in=[])
+    return Q(owner__isnull=True) | Q(owner_id=user.pk)
+
+
+def can_share_views(user: Any) -> bool:
+    """Shared views are for admins and support managers to create; any agent has personal ones."""
+    return (
+        is_agent(user)
+        and user is not SYSTEM
+        and (user.role == "admin" or bool(getattr(user, "is_support_manager", False)))
+    )

@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from switchboard.accounts import access
 from switchboard.accounts.models import ProductLine, Region
 from switchboard.core.errors import ValidationFailed
 from switchboard.tickets.models import (
@@ -402,7 +403,6 @@ def count_views(views: Iterable[View], user: Any, now: datetime | None = None) -
 
 
 def views_for(user: Any) -> QuerySet[View]:
-    """Active shared views plus the user's personal ones, in display order."""
-    return View.objects.filter(
-        Q(owner__isnull=True) | Q(owner_id=getattr(user, "pk", None)), active=True
-    )
+    """Active views `user` may open (accounts.access.views_q: shared ones and their own
+    personal ones), in display order."""
+    return View.objects.filter(access.views_q(user), active=True)

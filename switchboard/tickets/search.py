@@ -34,6 +34,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Expression, RawSQL
+from django.utils import timezone
 
 from switchboard.accounts import access
 from switchboard.accounts.models import Organization, OrganizationDomain, SupportGroup, User
@@ -45,8 +46,10 @@ from switchboard.tickets.search_query import (
     DateRange,
     FieldTerm,
     ParsedQuery,
+    RelativeDate,
     Special,
     TextTerm,
+    date_range,
     parse_query,
     wildcard_regex,
 )
@@ -66,6 +69,9 @@ KEY_TYPES: dict[str, frozenset[str]] = {
     "assignee": frozenset({"ticket"}),
     "group": frozenset({"ticket"}),
     "solved": frozenset({"ticket"}),
+    "subject": frozenset({"ticket"}),
+    "description": frozenset({"ticket"}),
+    "via": frozenset({"ticket"}),
     "organization": frozenset({"ticket", "user"}),
     "created": frozenset({"ticket", "user", "organization"}),
     "updated": frozenset({"ticket", "user", "organization"}),
@@ -282,7 +288,13 @@ def _org_text_q(terms: tuple[TextTerm, ...]) -> Q:
 # --- field terms -----------------------------------------------------------------------------
 
 
-def _date_q(column: str, value: DateRange) -> Q:
+def _date_q(column: str, term: FieldTerm, now: datetime) -> Q:
+    value = term.values[0]
+    assert isinstance(value, DateRange | RelativeDate)
+    return _range_q(column, date_range(term.op, value, now))
+
+
+def _range_q(column: str, value: DateRange) -> Q:
     q = Q()
     if value.start is not None:
         q &= Q(**{f"{column}__gte": value.start})
@@ -305,7 +317,28 @@ def _user_ref(value: str, wildcard: bool) -> QuerySet[User]:
     return User.objects.filter(q).values("pk")
 
 
-def _ticket_term_q(term: FieldTerm, user: Any) -> Q:
+def _words_q(column: str, value: str, wildcard: bool) -> Q:
+    """`value` (a word or phrase) in `column`, case-insensitive; `*` is a run of word
+    characters, as in free text."""
+    if wildcard:
+        return Q(**{f"{column}__iregex": _word_start() + _wildcard_regex(value)})
+    return Q(**{f"{column}__icontains": value})
+
+
+def _description_q(term: FieldTerm, user: Any) -> Q:
+    """`description:` is the first comment. An end-user may only search it when that comment
+    is public (tickets.projection): a public comment with the same body is the first comment
+    as the requester sees it."""
+    q = _words_q("description", str(term.values[0]), term.wildcard)
+    if projection.sees_internal(access.viewer_for(user)):
+        return q
+    public_first = Comment.objects.filter(
+        ticket_id=OuterRef("pk"), public=True, body=OuterRef("description")
+    )
+    return q & Q(Exists(public_first))
+
+
+def _ticket_term_q(term: FieldTerm, user: Any, now: datetime) -> Q:
     key, value = term.key, term.values
     if key == "status":
         return Q(status__in=value)
@@ -313,9 +346,15 @@ def _ticket_term_q(term: FieldTerm, user: Any) -> Q:
         return Q(priority__in=value)
     if key == "ticket_type":
         return Q(ticket_type=value[0])
+    if key == "via":
+        return Q(channel=value[0])
+    if key == "subject":
+        return _words_q("subject", str(value[0]), term.wildcard)
+    if key == "description":
+        return _description_q(term, user)
     if key in ("created", "updated", "solved"):
         column = {"created": "created_at", "updated": "updated_at", "solved": "solved_at"}[key]
-        return _date_q(column, value[0])  # type: ignore[arg-type]
+        return _date_q(column, term, now)
     ref = value[0]
     if key == "tags":
         if not projection.sees_internal(access.viewer_for(user)):
@@ -347,20 +386,32 @@ def _ticket_term_q(term: FieldTerm, user: Any) -> Q:
     raise AssertionError(f"unhandled search key {key}")  # pragma: no cover
 
 
+def _name_words_regex(value: str) -> str:
+    """`value` as whole words of a name: `acme` and `acme corp` match "Acme Corp", `acm` does
+    not. `(^|\\W)`/`(\\W|$)` are word boundaries both PostgreSQL and Python (SQLite) read; the
+    words are escaped one by one and joined by any run of non-word characters."""
+    words = [re.escape(word) for word in _WORD_RE.findall(value)]
+    return r"(^|\W)" + r"\W+".join(words) + r"(\W|$)" if words else ""
+
+
 def _org_ref(value: str, wildcard: bool) -> QuerySet[Organization]:
+    """An organization by whole name, by id, or, as Zendesk does, by the words of its name."""
     q = _text_match("name", value, wildcard)
-    if not wildcard and value.isdigit():
-        q |= Q(pk=int(value))
+    if not wildcard:
+        if value.isdigit():
+            q |= Q(pk=int(value))
+        if pattern := _name_words_regex(value):
+            q |= Q(name__iregex=pattern)
     return Organization.objects.filter(q).values("pk")
 
 
-def _fields_q(parsed: ParsedQuery, compile_term: Any, user: Any) -> Q:
+def _fields_q(parsed: ParsedQuery, compile_term: Any, user: Any, now: datetime) -> Q:
     """Terms of a group are ORed, groups are ANDed, a negated group excludes any of its terms."""
     q = Q()
     for group, terms in parsed.field_groups().items():
         group_q = Q()
         for term in terms:
-            group_q |= compile_term(term, user)
+            group_q |= compile_term(term, user, now)
         if group.negated:
             q &= ~group_q
         else:
@@ -368,9 +419,9 @@ def _fields_q(parsed: ParsedQuery, compile_term: Any, user: Any) -> Q:
     return q
 
 
-def _user_term_q(term: FieldTerm, user: Any) -> Q:
+def _user_term_q(term: FieldTerm, user: Any, now: datetime) -> Q:
     if term.key in ("created", "updated"):
-        return _date_q(f"{term.key}_at", term.values[0])  # type: ignore[arg-type]
+        return _date_q(f"{term.key}_at", term, now)
     if term.key == "organization":
         ref = term.values[0]
         if ref is Special.NONE:
@@ -379,8 +430,8 @@ def _user_term_q(term: FieldTerm, user: Any) -> Q:
     raise AssertionError(f"unhandled user key {term.key}")  # pragma: no cover
 
 
-def _org_term_q(term: FieldTerm, user: Any) -> Q:
-    return _date_q(f"{term.key}_at", term.values[0])  # type: ignore[arg-type]
+def _org_term_q(term: FieldTerm, user: Any, now: datetime) -> Q:
+    return _date_q(f"{term.key}_at", term, now)
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -521,13 +572,21 @@ def search(
 ) -> SearchResults:
     """Compile `query_text` for `user`. Raises QuerySyntaxError (a ValueError) if malformed.
 
-    An empty query finds nothing. `now` is accepted for symmetry with views (the query language
-    has only absolute dates). Tickets sort by `sort_by` (updated_at, created_at, priority, status,
-    ticket_type), users and organizations by name.
+    An empty query finds nothing. Relative dates (`created>2days`) count back from `now`
+    (default: the current time). Tickets sort by `sort_by` (updated_at, created_at, priority,
+    status, ticket_type), or by the query's own `order_by:`/`sort:`, which win; users and
+    organizations by name. A query that is only a ticket number (`201`, `#201`) finds that
+    ticket if the user may see it.
     """
     parsed = parse_query(query_text)
+    now = now or timezone.now()
     if parsed.is_empty:
         return SearchResults(parsed, Ticket.objects.none(), None, None)
+    if parsed.ticket_id is not None:
+        found = visible_tickets(user).filter(pk=parsed.ticket_id).select_related(*TICKET_RELATED)
+        return SearchResults(parsed, found, None, None)
+    sort_by = parsed.order_by or sort_by
+    sort_order = parsed.sort or sort_order
     wanted = {parsed.result_type} if parsed.result_type else {"ticket", "user", "organization"}
     if not access.is_agent(user):
         wanted &= {"ticket"}
@@ -541,7 +600,7 @@ def search(
         tickets = (
             visible_tickets(user)
             .filter(_ticket_text_q(parsed.text_terms, user))
-            .filter(_fields_q(parsed, _ticket_term_q, user))
+            .filter(_fields_q(parsed, _ticket_term_q, user, now))
             .select_related("requester", "assignee", "group", "organization")
             .order_by(
                 F(column).desc() if descending else F(column).asc(), "-pk" if descending else "pk"
@@ -551,14 +610,14 @@ def search(
         users = (
             User.objects.filter(is_active=True)
             .filter(_user_text_q(parsed.text_terms))
-            .filter(_fields_q(parsed, _user_term_q, user))
+            .filter(_fields_q(parsed, _user_term_q, user, now))
             .select_related("organization")
             .order_by("name", "pk")
         )
     if "organization" in wanted:
         organizations = (
             Organization.objects.filter(_org_text_q(parsed.text_terms))
-            .filter(_fields_q(parsed, _org_term_q, user))
+            .filter(_fields_q(parsed, _org_term_q, user, now))
             .prefetch_related("domains")
             .order_by("name", "pk")
         )

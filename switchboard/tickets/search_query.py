@@ -53,12 +53,31 @@ Keys and values
     unquoted ``me`` is :attr:`Special.ME` for ``assignee`` and ``requester``
     (the current user, resolved later).  Elsewhere they are ordinary strings.
 ``created``, ``updated``, ``solved``
-    ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+    ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), or a time relative to now as Zendesk
+    spells it: a whole number and a unit, ``1hour``, ``2days``, ``30minutes``, ``3weeks``,
+    ``6months``, ``1year`` (singular or plural; :data:`RELATIVE_UNITS`).  The value stands for
+    that moment in the past, so ``created>1day`` is "created after one day ago" (within the last
+    day) and ``updated<2hours`` "last updated more than two hours ago".
+``subject``, ``description``
+    Text in the subject or in the first comment (case-insensitive); a word, a quoted phrase or a
+    word with ``*``.
+``via``
+    The channel a ticket came in through (:data:`VIA_CHANNELS`: ``web``, ``email``, ``api``,
+    ``mailing_list``, ``chat``, ``phone``, ``system``; ``mail`` and ``voice`` are accepted as
+    Zendesk's spellings of ``email`` and ``phone``).
+``order_by``, ``sort``
+    The result order, as Zendesk's ``sort_by``/``sort_order``: ``order_by:created|updated|
+    priority|status|ticket_type`` and ``sort:asc|desc``.  Stored in
+    :attr:`ParsedQuery.order_by` / :attr:`ParsedQuery.sort`, not as field terms; only ``:``; not
+    negatable; repeating one with a different value is an error.
+
+A query that is nothing but a ticket number, ``201`` or ``#201``, asks for that ticket:
+:attr:`ParsedQuery.ticket_id` (quote it, ``"201"``, to search for the number as text).
 
 Comparisons (``<``, ``>``, ``<=``, ``>=``) are only allowed on ``status``,
 ``priority`` and the date keys; wildcards are only allowed on free text,
-``tags`` and the four reference keys.  Enumerated values are case-insensitive
-and normalised to lower case.
+``tags``, ``subject``, ``description`` and the four reference keys.  Enumerated values are
+case-insensitive and normalised to lower case.
 
 AST
 ===
@@ -74,6 +93,12 @@ term.  ``FieldTerm.values`` is already typed and normalised:
   empty tuple, which matches nothing (and, negated, everything).
 * ``ticket_type`` / ``tags``: one lower-cased ``str``.
 * reference keys: one ``str`` (original case) or one :class:`Special`.
+* relative dates: ``op`` is kept and ``values`` is one :class:`RelativeDate` (amount, unit);
+  :func:`date_range` turns it into a :class:`DateRange` for a given ``now``: ``>``/``>=``/``:``
+  give ``[now - amount, -)`` and ``<``/``<=`` give ``[-, now - amount)``.  Months and years are
+  calendar months (the day is clamped: one month before March 31 is February 28 or 29).
+* ``subject`` / ``description``: one ``str`` (original case, whitespace collapsed).
+* ``via``: one lower-cased channel name.
 * dates: ``op`` is kept as written and ``values`` is one :class:`DateRange`, a
   half-open UTC interval ``start <= t < end`` (either bound may be ``None`` for
   unbounded) that already accounts for ``op``.  A date means the whole day and
@@ -118,18 +143,23 @@ __all__ = [
     "KEY_ALIASES",
     "KNOWN_KEYS",
     "MAX_QUERY_LENGTH",
+    "ORDER_BY_KEYS",
     "PRIORITY_ORDER",
+    "RELATIVE_UNITS",
     "RESULT_TYPES",
     "STATUS_ORDER",
     "TICKET_TYPES",
+    "VIA_CHANNELS",
     "DateRange",
     "FieldGroupKey",
     "FieldTerm",
     "FieldValue",
     "ParsedQuery",
     "QuerySyntaxError",
+    "RelativeDate",
     "Special",
     "TextTerm",
+    "date_range",
     "parse_query",
     "priorities_matching",
     "statuses_matching",
@@ -141,6 +171,20 @@ STATUS_ORDER: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "cl
 PRIORITY_ORDER: tuple[str, ...] = ("low", "normal", "high", "urgent")
 TICKET_TYPES: tuple[str, ...] = ("question", "incident", "problem", "task")
 RESULT_TYPES: tuple[str, ...] = ("ticket", "user", "organization")
+#: The channels (tickets.models.Channel, which a test keeps equal) and Zendesk's other spellings.
+VIA_CHANNELS: tuple[str, ...] = ("web", "email", "api", "mailing_list", "chat", "phone", "system")
+VIA_ALIASES: dict[str, str] = {"mail": "email", "voice": "phone"}
+#: ``order_by:`` values (Zendesk's names) -> the sort column they stand for.
+ORDER_BY_KEYS: dict[str, str] = {
+    "created": "created_at",
+    "updated": "updated_at",
+    "priority": "priority",
+    "status": "status",
+    "ticket_type": "ticket_type",
+}
+SORT_ORDERS: tuple[str, ...] = ("asc", "desc")
+#: Relative-date units, singular spelling; the plural (``2days``) is accepted too.
+RELATIVE_UNITS: tuple[str, ...] = ("minute", "hour", "day", "week", "month", "year")
 
 KNOWN_KEYS: tuple[str, ...] = (
     "type",
@@ -155,12 +199,19 @@ KNOWN_KEYS: tuple[str, ...] = (
     "created",
     "updated",
     "solved",
+    "subject",
+    "description",
+    "via",
+    "order_by",
+    "sort",
 )
 KEY_ALIASES: dict[str, str] = {"tag": "tags"}
+TEXT_KEYS: frozenset[str] = frozenset({"subject", "description"})
+_ORDER_KEYS: frozenset[str] = frozenset({"order_by", "sort"})
 DATE_KEYS: frozenset[str] = frozenset({"created", "updated", "solved"})
 REFERENCE_KEYS: frozenset[str] = frozenset({"requester", "assignee", "organization", "group"})
 _ORDERED_KEYS: frozenset[str] = frozenset({"status", "priority"}) | DATE_KEYS
-_WILDCARD_KEYS: frozenset[str] = frozenset({"tags"}) | REFERENCE_KEYS
+_WILDCARD_KEYS: frozenset[str] = frozenset({"tags"}) | REFERENCE_KEYS | TEXT_KEYS
 _NONE_KEYS: frozenset[str] = frozenset({"assignee", "group", "organization"})
 _ME_KEYS: frozenset[str] = frozenset({"assignee", "requester"})
 
@@ -189,6 +240,8 @@ _DATETIME_RE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})[Zz]"
 )
 _WILDCARD_RUN_RE = re.compile(r"\*+")
+_RELATIVE_RE = re.compile(r"([0-9]{1,6})(" + "|".join(RELATIVE_UNITS) + r")s?", re.IGNORECASE)
+_TICKET_ID_RE = re.compile(r"#?([0-9]{1,18})")
 
 # Wildcards are matched by regex after the index narrows the rows; these caps bound that work
 # (see wildcard_regex for why each match is linear).
@@ -228,7 +281,47 @@ class DateRange:
     end: datetime | None
 
 
-FieldValue: TypeAlias = str | Special | DateRange
+@dataclass(frozen=True)
+class RelativeDate:
+    """``amount`` units before now (``2days``); see :func:`date_range`."""
+
+    amount: int
+    unit: str  # one of RELATIVE_UNITS
+
+
+FieldValue: TypeAlias = str | Special | DateRange | RelativeDate
+
+
+def _months_before(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    if year < 1:
+        return datetime.min.replace(tzinfo=moment.tzinfo)
+    next_month = datetime(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+def relative_moment(value: RelativeDate, now: datetime) -> datetime:
+    """The moment ``value`` stands for: ``now`` minus the amount (calendar months and years)."""
+    if value.unit in ("month", "year"):
+        return _months_before(now, value.amount * (12 if value.unit == "year" else 1))
+    seconds = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}[value.unit]
+    try:
+        return now - timedelta(seconds=seconds * value.amount)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=now.tzinfo)
+
+
+def date_range(op: str, value: DateRange | RelativeDate, now: datetime) -> DateRange:
+    """The half-open interval a date term's value stands for (a DateRange is returned as is)."""
+    if isinstance(value, DateRange):
+        return value
+    moment = relative_moment(value, now)
+    if op in ("<", "<="):
+        return DateRange(None, moment)
+    return DateRange(moment, None)
 
 
 @dataclass(frozen=True)
@@ -263,11 +356,22 @@ class ParsedQuery:
     text_terms: tuple[TextTerm, ...] = ()
     field_terms: tuple[FieldTerm, ...] = ()
     result_type: str | None = None
+    #: ``order_by:`` as a sort column (``created_at``...) and ``sort:`` (``asc``/``desc``).
+    order_by: str | None = None
+    sort: str | None = None
+    #: The query was only a ticket number (``201`` or ``#201``).
+    ticket_id: int | None = None
 
     @property
     def is_empty(self) -> bool:
-        """True when the query filters nothing at all (not even by type)."""
-        return not self.text_terms and not self.field_terms and self.result_type is None
+        """True when the query filters nothing at all (not even by type); sorting alone is
+        not a filter."""
+        return (
+            not self.text_terms
+            and not self.field_terms
+            and self.result_type is None
+            and self.ticket_id is None
+        )
 
     def field_groups(self) -> dict[FieldGroupKey, tuple[FieldTerm, ...]]:
         """Field terms grouped by ``(key, op, negated)``, in first-seen order.
@@ -468,11 +572,15 @@ def _parse_datetime(value: str, token: _Token) -> tuple[datetime, timedelta]:
             step = timedelta(seconds=1) if len(parts) == 6 else timedelta(days=1)
             return start, step
     raise token.error(
-        f"Invalid date {_q(value)} {token.where}; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+        f"Invalid date {_q(value)} {token.where}; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ "
+        "or a time ago such as 2hours, 3days, 1week"
     )
 
 
-def _date_range(op: str, value: str, token: _Token) -> DateRange:
+def _date_range(op: str, value: str, token: _Token) -> DateRange | RelativeDate:
+    relative = _RELATIVE_RE.fullmatch(value)
+    if relative is not None:
+        return RelativeDate(int(relative.group(1)), relative.group(2).lower())
     start, step = _parse_datetime(value, token)
     if op == ">=":
         return DateRange(start, None)
@@ -507,8 +615,8 @@ def _parse_field(match: re.Match[str], negated: bool, token: _Token) -> FieldTer
             f'"{op}" is not allowed for "{key}" {token.where}; '
             'only ":" (comparisons work on status, priority and dates)'
         )
-    if negated and key == "type":
-        raise token.error(f'Negation is not allowed for "type" {token.where}')
+    if negated and key in ("type", *_ORDER_KEYS):
+        raise token.error(f'Negation is not allowed for "{key}" {token.where}')
 
     value, quoted = _unquote(value_raw, token)
     if not value:
@@ -519,6 +627,14 @@ def _parse_field(match: re.Match[str], negated: bool, token: _Token) -> FieldTer
 
     if key == "type":
         return FieldTerm(key, "=", (_enum_value("type", value, RESULT_TYPES, token),))
+    if key == "order_by":
+        order_by = _enum_value("order_by field", value, tuple(ORDER_BY_KEYS), token)
+        return FieldTerm(key, "=", (ORDER_BY_KEYS[order_by],))
+    if key == "sort":
+        return FieldTerm(key, "=", (_enum_value("sort order", value, SORT_ORDERS, token),))
+    if key == "via":
+        channel = VIA_ALIASES.get(value.lower(), value)
+        return FieldTerm(key, "=", (_enum_value("channel", channel, VIA_CHANNELS, token),), negated)
     if key == "status":
         values: tuple[FieldValue, ...] = statuses_matching(
             op, _enum_value("status", value, STATUS_ORDER, token)
@@ -536,6 +652,8 @@ def _parse_field(match: re.Match[str], negated: bool, token: _Token) -> FieldTer
     wildcard = False
     if not quoted:
         value, wildcard = _wildcard(value, token)
+    if key in TEXT_KEYS:
+        return FieldTerm(key, "=", (value,), negated, wildcard)
     if key == "tags":
         if any(char.isspace() for char in value):
             raise token.error(f"Tags cannot contain whitespace {token.where}")
@@ -564,10 +682,13 @@ def parse_query(query: str) -> ParsedQuery:
         )
     _check_characters(query)
 
+    tokens = _tokenize(query)
+    if len(tokens) == 1 and (number := _TICKET_ID_RE.fullmatch(tokens[0].text)):
+        return ParsedQuery(ticket_id=int(number.group(1)))
     text_terms: list[TextTerm] = []
     field_terms: list[FieldTerm] = []
-    result_type: str | None = None
-    for token in _tokenize(query):
+    singles: dict[str, str | None] = {"type": None, "order_by": None, "sort": None}
+    for token in tokens:
         body, negated = token.text, False
         if body.startswith("-"):
             body, negated = body[1:], True
@@ -580,16 +701,17 @@ def parse_query(query: str) -> ParsedQuery:
             text_terms.append(_parse_text(body, negated, token))
             continue
         term = _parse_field(match, negated, token)
-        if term.key != "type":
+        if term.key not in singles:
             field_terms.append(term)
             continue
-        wanted = str(term.values[0])
-        if result_type is not None and result_type != wanted:
+        wanted, before = str(term.values[0]), singles[term.key]
+        if before is not None and before != wanted:
             raise token.error(
-                f'Conflicting type filters "{result_type}" and "{wanted}" {token.where}; '
-                "use a single type:"
+                f"Conflicting {'type filters' if term.key == 'type' else term.key + ' values'} "
+                f'"{before}" and "{wanted}" {token.where}; '
+                f"use a single {term.key}:"
             )
-        result_type = wanted
+        singles[term.key] = wanted
     wildcards = sum(1 for t in text_terms if t.wildcard) + sum(1 for t in field_terms if t.wildcard)
     if wildcards > MAX_WILDCARD_TERMS:
         raise QuerySyntaxError(
@@ -597,4 +719,10 @@ def parse_query(query: str) -> ParsedQuery:
             query,
             0,
         )
-    return ParsedQuery(tuple(text_terms), tuple(field_terms), result_type)
+    return ParsedQuery(
+        tuple(text_terms),
+        tuple(field_terms),
+        singles["type"],
+        order_by=singles["order_by"],
+        sort=singles["sort"],
+    )

@@ -35,13 +35,20 @@ from switchboard.tickets.saved_views import tickets_in_view, views_for
 from switchboard.web.presenters import clock_row, sla_badge
 
 PER_PAGE = 50
+# Every column of the view list sorts (saved views' SORT_COLUMNS; ties by id).
 SORTS = {
     "priority": "Priority",
+    "id": "Ticket",
+    "subject": "Subject",
     "status": "Status",
+    "requester": "Requester",
+    "organization": "Organization",
+    "assignee": "Assignee",
+    "sla_due_at": "SLA",
     "updated_at": "Updated",
     "created_at": "Created",
-    "sla_due_at": "SLA due",
 }
+ASCENDING_FIRST = ("sla_due_at", "subject", "requester", "organization", "assignee")
 
 
 def view_for_user(user: Any, view_id: Any) -> View:
@@ -214,7 +221,7 @@ def view_page(user: Any, view: View, filters: ListFilters, now: datetime | None 
     if filters.sort:
         sorted_view.sort_by = filters.sort
         sorted_view.sort_order = filters.order or (
-            "asc" if filters.sort in ("sla_due_at",) else "desc"
+            "asc" if filters.sort in ASCENDING_FIRST else "desc"
         )
     elif filters.order:
         sorted_view.sort_order = filters.order

@@ -10,6 +10,7 @@ from switchboard.web import (
     incident_views,
     people_views,
     token_views,
+    view_workspace,
     views,
 )
 from switchboard.web.portal import csat as portal_csat
@@ -21,6 +22,9 @@ urlpatterns: list = [
     path("", views.home, name="web-home"),
     path("views/counts", views.view_counts, name="web-view-counts"),
     path("views/<int:view_id>/", views.view_list, name="web-view"),
+    # #16 views: bulk actions on the selected tickets
+    path("views/<int:view_id>/bulk", view_workspace.view_bulk, name="web-view-bulk"),
+    path("views/<int:view_id>/save-as", view_workspace.view_save_as, name="web-view-save-as"),
     path("tickets/<int:ticket_id>/", views.ticket_page, name="web-ticket"),
     path("tickets/<int:ticket_id>/history", views.ticket_history, name="web-ticket-history"),
     path("tickets/<int:ticket_id>/activity", views.ticket_activity, name="web-ticket-activity"),

@@ -35,7 +35,7 @@ from switchboard.tickets.search import MAX_RESULTS
 from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
 from switchboard.web import actions as web_actions
-from switchboard.web import calls_views, charts, dashboard, queries
+from switchboard.web import calls_views, charts, dashboard, queries, view_workspace
 from switchboard.web.auth import agent_page
 from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
 
@@ -80,12 +80,13 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
     for key in queries.SORTS:
         current = page.sort_by == key
         order = "asc" if current and page.sort_order == "desc" else "desc"
-        if not current and key == "sla_due_at":
+        if not current and key in queries.ASCENDING_FIRST:
             order = "asc"
         arrow = ("▲" if page.sort_order == "asc" else "▼") if current else ""
         sort_links[key] = {
             "url": "?" + filters.query_string(sort=key, order=order, page="1"),
             "arrow": arrow,
+            "label": queries.SORTS[key],
         }
     pages = {
         "previous": "?" + filters.query_string(page=str(page.previous_page_number()))
@@ -106,6 +107,7 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
             "priorities": Ticket._meta.get_field("priority").choices,
             "agents": queries.agents(),
             "groups": queries.groups(),
+            **view_workspace.bulk_bar_context(request, filters),
         },
     )
 
@@ -145,6 +147,7 @@ def _ticket_response(
             "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
             "priorities": Ticket._meta.get_field("priority").choices,
             "calls": calls,
+            "next_in_view": view_workspace.next_in_view(request, data.ticket.pk),
         },
         status=status,
     )
@@ -615,6 +618,8 @@ def search(request: HttpRequest) -> HttpResponse:
     except QuerySyntaxError as exc:
         context["error"] = f"The query could not be read: {exc}"
         return render(request, "web/search.html", context, status=400)
+    if results.query.ticket_id is not None and rows:  # `201` or `#201`: open it
+        return redirect("web-ticket", ticket_id=rows[0].object.pk)
     counts = results.counts()
     now = timezone.now()
     tickets = [r.object for r in rows if r.result_type == "ticket"]

@@ -7,6 +7,8 @@ these; callers import from the module that owns the function (there is no facade
   (change_status, solve_ticket, add_tags, remove_tags, set_tags)
 - `merge`: plan_merge, merge_tickets
 - `macros`: apply_macro
+- `bulk`: bulk_update (one change to many selected tickets, each through update_ticket or
+  apply_macro in its own savepoint)
 - `lifecycle`: close_if_still_solved, add_system_tag, delete_ticket
 - `changes`, `fields`, `audit`: what the actions share (status transitions and field changes on a
   locked ticket, cleaning of values and tags, the audit of one change set)

@@ -77,6 +77,7 @@ class World:
             ],
             status="pending",
             priority="urgent",
+            channel="email",
             created_at=at("2024-05-02T09:00:00"),
         )
         assert t2
@@ -100,6 +101,7 @@ class World:
             ["billing"],
             status="new",
             priority="low",
+            channel="api",
             created_at=at("2024-07-01T12:00:00"),
         )
         self.ticket(
@@ -220,6 +222,28 @@ TICKET_QUERIES = [
     ("group:none type:ticket", "T1 T2 T4 T5"),
     ("type:ticket", ALL),
     ("printer status:closed", ""),
+    # #16: organization name words, subject:, description:, via:, order_by:/sort:
+    ("organization:acme", "T1 T2"),
+    ("organization:ACME", "T1 T2"),
+    ("organization:corp", "T1 T2"),
+    ('organization:"acme corp"', "T1 T2"),
+    ("organization:acm", ""),  # words, not prefixes (that is acm*)
+    ("organization:acm*", "T1 T2"),
+    ("organization:acme organization:globex", "T1 T2 T3 T5"),
+    ("-organization:acme type:ticket", "T3 T4 T5"),
+    ("subject:printer", "T1"),
+    ('subject:"printer jam"', "T1"),
+    ("subject:PRINT*", "T1"),
+    ("subject:kubernetes", ""),  # in the description only
+    ("description:kubernetes", "T2"),
+    ("description:flamegraph", ""),  # a later comment, not the first
+    ("-description:backup type:ticket", "T1 T2 T4 T5"),
+    ("via:email", "T2"),
+    ("via:mail", "T2"),
+    ("via:api via:email", "T2 T4"),
+    ("-via:web type:ticket", "T2 T4"),
+    ("via:chat", ""),
+    ("status<solved order_by:priority sort:asc", "T1 T2 T4"),
 ]
 
 
@@ -512,3 +536,64 @@ def test_bigram_lexemes_are_quoted_safely(w):
             [odd, literal, odd[:-1], literal],
         )
         assert cursor.fetchone() == (True, False), tree
+
+
+def _labels(w, results) -> list[str]:
+    return [w.labels[r.id] for r in results.page() if r.result_type == "ticket"]
+
+
+def test_relative_dates_count_back_from_now(w):
+    now = at("2024-07-02T12:00:00")
+    assert w.tickets(w.ada, "created>1day") == set()  # uses the real now: nothing that recent
+
+    def found(query: str) -> set[str]:
+        return set(_labels(w, search(w.ada, query, now=now)))
+
+    assert found("created>1day") == {"T4"}
+    assert found("created>=3weeks") == {"T3", "T4"}
+    assert found("updated<2months") == {"T1", "T2", "T5"}
+    assert found("solved>1year") == {"T3", "T5"}
+    assert found("created<30hours type:ticket") == {"T1", "T2", "T3", "T5"}
+    assert search(w.ada, "type:user created>1minute", now=at("2000-01-01")).count == 5
+
+
+def test_organization_by_id_and_for_users(w):
+    assert w.tickets(w.ada, f"organization:{w.acme.pk}") == {"T1", "T2"}
+    assert w.everything(w.ada, "type:user organization:acme") == {"u:grace"}
+
+
+def test_a_ticket_number_alone_finds_that_ticket(w):
+    t3 = w.ids["T3"]
+    for query in (str(t3), f"#{t3}", f"  #{t3} "):
+        assert w.everything(w.ada, query) == {"T3"}
+    assert w.everything(w.ada, "#999999") == set()
+    # an end-user finds only a ticket they may see
+    assert w.everything(w.hank, f"#{t3}") == {"T3"}
+    assert w.everything(w.grace, f"#{t3}") == set()
+    assert w.everything(w.grace, f"{w.ids['T1']}") == {"T1"}
+
+
+def test_order_by_and_sort_in_the_query_win_over_the_parameters(w):
+    results = search(w.ada, "type:ticket order_by:created sort:asc", sort_order="desc")
+    assert _labels(w, results) == ["T5", "T1", "T2", "T3", "T4"]
+    results = search(w.ada, "type:ticket order_by:created")
+    assert _labels(w, results) == ["T4", "T3", "T2", "T1", "T5"]
+    results = search(w.ada, "type:ticket sort:asc", sort_by="created_at")
+    assert _labels(w, results) == ["T5", "T1", "T2", "T3", "T4"]
+
+
+def test_description_for_end_users_only_when_the_first_comment_is_public(w):
+    """`description:` is the first comment; an internal one never makes a ticket findable for
+    the requester (tickets.projection: subject and public comments only)."""
+    internal = create_ticket(
+        actor=w.ada,
+        requester=w.grace,
+        subject="Proactive notice",
+        description="Internal: quokka migration risk",
+        public=False,
+    )
+    w.labels[internal.pk] = "T6"
+    assert w.tickets(w.ada, "description:quokka") == {"T6"}
+    assert w.tickets(w.grace, "description:quokka") == set()
+    assert w.tickets(w.grace, "description:printer") == {"T1"}
+    assert w.tickets(w.grace, "-description:quokka type:ticket") == {"T1", "T2", "T6"}

@@ -17,18 +17,23 @@ from switchboard.tickets.search_query import (
     KNOWN_KEYS,
     MAX_QUERY_LENGTH,
     MAX_WILDCARD_TERMS,
+    ORDER_BY_KEYS,
     PRIORITY_ORDER,
+    RELATIVE_UNITS,
     RESULT_TYPES,
     STATUS_ORDER,
     TICKET_TYPES,
+    VIA_CHANNELS,
     DateRange,
     FieldGroupKey,
     FieldTerm,
     FieldValue,
     ParsedQuery,
     QuerySyntaxError,
+    RelativeDate,
     Special,
     TextTerm,
+    date_range,
     parse_query,
     priorities_matching,
     statuses_matching,
@@ -351,11 +356,16 @@ def test_keys_are_case_insensitive(key: str) -> None:
         "created": "2024-01-01",
         "updated": "2024-01-01",
         "solved": "2024-01-01",
+        "via": "email",
+        "order_by": "created",
+        "sort": "asc",
     }.get(key, "x")
     expected = parse_query(f"{key}:{value}")
     assert parse_query(f"{key.upper()}:{value}") == expected
     assert parse_query(f"{key.title()}:{value}") == expected
     assert parse_query(f"{key.swapcase()}:{value.upper()}") == expected or key in {
+        "subject",
+        "description",
         "tags",
         "tag",
         "requester",
@@ -450,6 +460,11 @@ def test_constants() -> None:
         "created",
         "updated",
         "solved",
+        "subject",
+        "description",
+        "via",
+        "order_by",
+        "sort",
     }
     assert MAX_QUERY_LENGTH == 1000
 
@@ -529,7 +544,7 @@ def test_parse_is_pure() -> None:
 
 KNOWN_KEYS_TEXT = (
     "Known keys: type, status, priority, ticket_type, tags, requester, assignee, "
-    "organization, group, created, updated, solved."
+    "organization, group, created, updated, solved, subject, description, via, order_by, sort."
 )
 
 # (query, message fragments, bad token, position)
@@ -606,8 +621,8 @@ ERROR_CASES: list[tuple[str, list[str], str | None, int]] = [
     (
         "created>2024-13-01",
         [
-            'Invalid date "2024-13-01" in "created>2024-13-01" (position 0); expected YYYY-MM-DD',
-            "or YYYY-MM-DDTHH:MM:SSZ",
+            'Invalid date "2024-13-01" in "created>2024-13-01" (position 0); expected YYYY-MM-DD,',
+            "YYYY-MM-DDTHH:MM:SSZ or a time ago such as 2hours, 3days, 1week",
         ],
         "created>2024-13-01",
         0,
@@ -619,7 +634,20 @@ ERROR_CASES: list[tuple[str, list[str], str | None, int]] = [
     ("created:24-01-01", ['Invalid date "24-01-01"'], "created:24-01-01", 0),
     ("created:2024/01/01", ['Invalid date "2024/01/01"'], "created:2024/01/01", 0),
     ("created:yesterday", ['Invalid date "yesterday"'], "created:yesterday", 0),
-    ("created>4hours", ['Invalid date "4hours"'], "created>4hours", 0),
+    ("created>4fortnights", ['Invalid date "4fortnights"'], "created>4fortnights", 0),
+    ("created>hours", ['Invalid date "hours"'], "created>hours", 0),
+    ("created>1.5hours", ['Invalid date "1.5hours"'], "created>1.5hours", 0),
+    ("created>1234567days", ['Invalid date "1234567days"'], "created>1234567days", 0),
+    # via, order_by, sort.
+    ("via:fax", ['Unknown channel "fax"', "expected one of web, email, api"], "via:fax", 0),
+    ("order_by:subject", ['Unknown order_by field "subject"'], "order_by:subject", 0),
+    ("sort:up", ['Unknown sort order "up"', "expected one of asc, desc"], "sort:up", 0),
+    ("-sort:asc", ['Negation is not allowed for "sort"'], "-sort:asc", 0),
+    ("-order_by:created", ['Negation is not allowed for "order_by"'], "-order_by:created", 0),
+    ("order_by>created", ['">" is not allowed for "order_by"'], "order_by>created", 0),
+    ("sort:asc sort:desc", ['Conflicting sort values "asc" and "desc"'], "sort:desc", 9),
+    ("subject<x", ['"<" is not allowed for "subject"'], "subject<x", 0),
+    ("via:web*", ['Wildcard "*" is not allowed for "via"'], "via:web*", 0),
     ("updated:2024-01-01T25:00:00Z", ['Invalid date "2024-01-01T25:00:00Z"'], None, 0),
     ("updated:2024-01-01T10:00:00", ['Invalid date "2024-01-01T10:00:00"'], None, 0),
     ("updated:2024-01-01T10:00Z", ['Invalid date "2024-01-01T10:00Z"'], None, 0),
@@ -790,8 +818,13 @@ def _check_invariants(parsed: ParsedQuery) -> None:
         assert term.op in COMPARISON_OPS
         if term.key in DATE_KEYS:
             (value,) = term.values
+            if isinstance(value, RelativeDate):
+                assert value.unit in RELATIVE_UNITS and value.amount >= 0
+                value = date_range(term.op, value, datetime(2026, 3, 31, tzinfo=UTC))
             assert isinstance(value, DateRange)
             assert value.start is not None or value.end is not None
+        elif term.key == "via":
+            assert term.values[0] in VIA_CHANNELS
         elif term.key == "status":
             assert term.op == "="
             assert set(term.values) <= set(STATUS_ORDER)
@@ -802,12 +835,18 @@ def _check_invariants(parsed: ParsedQuery) -> None:
             assert term.op == "="
             assert len(term.values) == 1
         assert not term.wildcard or term.key in {
+            "subject",
+            "description",
             "tags",
             "requester",
             "assignee",
             "organization",
             "group",
         }
+    assert parsed.order_by in (None, *ORDER_BY_KEYS.values())
+    assert parsed.sort in (None, "asc", "desc")
+    if parsed.ticket_id is not None:
+        assert parsed == ParsedQuery(ticket_id=parsed.ticket_id)
     grouped = [t for terms in parsed.field_groups().values() for t in terms]
     assert sorted(map(repr, grouped)) == sorted(map(repr, parsed.field_terms))
 
@@ -861,6 +900,15 @@ FRAGMENTS = st.sampled_from(
         "Z",
         "printer",
         "é",
+        "1day",
+        "2hours",
+        "12",
+        "#",
+        "months",
+        *VIA_CHANNELS,
+        *ORDER_BY_KEYS,
+        "asc",
+        "desc",
     ]
 )
 
@@ -904,9 +952,23 @@ def _valid_field_token() -> st.SearchStrategy[str]:
             st.sampled_from(["none", "me", "NONE", "Me"]),
         ),
     )
+    relative = st.tuples(
+        st.sampled_from(sorted(DATE_KEYS)),
+        st.tuples(
+            st.integers(0, 999_999), st.sampled_from(RELATIVE_UNITS), st.sampled_from(["", "s"])
+        ).map(lambda t: f"{t[0]}{t[1]}{t[2]}"),
+    )
+    relative_comparisons = st.tuples(relative, op_spellings).map(
+        lambda t: f"{t[0][0]}{t[1]}{t[0][1]}"
+    )
     ticket_types = st.tuples(st.just("ticket_type"), st.sampled_from(TICKET_TYPES))
-    plain = st.one_of(tags, references, ticket_types).map(lambda t: f"{t[0]}:{t[1]}")
-    return st.one_of(comparisons, plain)
+    texts = st.tuples(
+        st.sampled_from(["subject", "description", "Subject"]),
+        st.one_of(word, word.map(lambda w: w + "*"), word.map(lambda w: f'"{w} {w}"')),
+    )
+    via = st.tuples(st.just("via"), st.sampled_from([*VIA_CHANNELS, "mail", "voice", "EMAIL"]))
+    plain = st.one_of(tags, references, ticket_types, texts, via).map(lambda t: f"{t[0]}:{t[1]}")
+    return st.one_of(comparisons, relative_comparisons, plain)
 
 
 @HYPOTHESIS
@@ -919,7 +981,7 @@ def _valid_field_token() -> st.SearchStrategy[str]:
 )
 def test_valid_queries_always_parse(fields: list[str], words: list[str]) -> None:
     query = " ".join(fields + words)
-    wildcard_terms = sum(1 for f in fields if "*" in f and '"' not in f)
+    wildcard_terms = sum(1 for f in fields if "*" in f and '"' not in f.split(":", 1)[1])
     if wildcard_terms > MAX_WILDCARD_TERMS:
         # Well-formed, but over the cap on wildcard terms (#11: no backtracking searches).
         with pytest.raises(QuerySyntaxError, match="Too many wildcard terms"):
@@ -969,3 +1031,142 @@ def test_date_range_semantics(op: str, key: str, value: datetime, moment: dateti
         ">=": second >= value,
     }[op]
     assert inside == expected
+
+
+# --------------------------------------------------------------------------- #16: Zendesk syntax
+
+NOW = datetime(2026, 3, 31, 12, 0, 0, tzinfo=UTC)
+
+RELATIVE_CASES: list[tuple[str, DateRange]] = [
+    ("created>1day", R(NOW - timedelta(days=1), None)),
+    ("created>=1day", R(NOW - timedelta(days=1), None)),
+    ("created:1day", R(NOW - timedelta(days=1), None)),
+    ("updated<2hours", R(None, NOW - timedelta(hours=2))),
+    ("updated<=2hours", R(None, NOW - timedelta(hours=2))),
+    ("updated:<2HOURS", R(None, NOW - timedelta(hours=2))),
+    ("created>30minutes", R(NOW - timedelta(minutes=30), None)),
+    ("created>1minute", R(NOW - timedelta(minutes=1), None)),
+    ("created>1hour", R(NOW - timedelta(hours=1), None)),
+    ("solved>3weeks", R(NOW - timedelta(weeks=3), None)),
+    ("solved>1week", R(NOW - timedelta(weeks=1), None)),
+    # Calendar months: the day is clamped (one month before March 31 is February 28).
+    ("created>1month", R(at(2026, 2, 28, 12), None)),
+    ("created>13months", R(at(2025, 2, 28, 12), None)),
+    ("created<2years", R(None, at(2024, 3, 31, 12))),
+    ("created>0days", R(NOW, None)),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), RELATIVE_CASES, ids=[c[0] for c in RELATIVE_CASES])
+def test_relative_dates(query: str, expected: DateRange) -> None:
+    (term,) = parse_query(query).field_terms
+    (value,) = term.values
+    assert isinstance(value, RelativeDate)
+    assert date_range(term.op, value, NOW) == expected
+
+
+def test_relative_date_is_kept_unresolved_so_parsing_stays_pure() -> None:
+    assert parse_query("created>2days") == Q(F("created", RelativeDate(2, "day"), op=">"))
+    assert parse_query("created>2days") == parse_query("created>2days")
+
+
+def test_absolute_date_range_passes_through() -> None:
+    (term,) = parse_query("solved>=2026-11-01").field_terms
+    assert date_range(term.op, term.values[0], NOW) == R(at(2026, 11, 1), None)  # type: ignore[arg-type]
+
+
+def test_relative_date_far_in_the_past_does_not_overflow() -> None:
+    (term,) = parse_query("created>999999years").field_terms
+    assert date_range(term.op, term.values[0], NOW).start.year == 1  # type: ignore[arg-type,union-attr]
+    (term,) = parse_query("created>999999weeks").field_terms
+    assert date_range(term.op, term.values[0], NOW).start.year == 1  # type: ignore[arg-type,union-attr]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("201", ParsedQuery(ticket_id=201)),
+        ("#201", ParsedQuery(ticket_id=201)),
+        ("  #7 ", ParsedQuery(ticket_id=7)),
+        ('"201"', Q(T("201", phrase=True))),
+        ("201 printer", Q(T("201"), T("printer"))),
+        ("#201 printer", Q(T("#201"), T("printer"))),
+        ("-201", Q(T("201", negated=True))),
+        ("#", Q(T("#"))),
+    ],
+)
+def test_ticket_number_alone(query: str, expected: ParsedQuery) -> None:
+    parsed = parse_query(query)
+    assert parsed == expected
+    assert not parsed.is_empty
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("subject:printer", Q(F("subject", "printer"))),
+        ('subject:"Printer  jam"', Q(F("subject", "Printer jam"))),
+        ("subject:print*", Q(F("subject", "print*", wildcard=True))),
+        ("-description:refund", Q(F("description", "refund", negated=True))),
+        ("via:email", Q(F("via", "email"))),
+        ("via:MAIL", Q(F("via", "email"))),
+        ("via:voice", Q(F("via", "phone"))),
+        ("via:mailing_list via:chat", Q(F("via", "mailing_list"), F("via", "chat"))),
+        ("-via:api", Q(F("via", "api", negated=True))),
+    ],
+)
+def test_text_and_channel_keys(query: str, expected: ParsedQuery) -> None:
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "order_by", "sort"),
+    [
+        ("order_by:created", "created_at", None),
+        ("order_by:updated sort:asc", "updated_at", "asc"),
+        ("sort:desc", None, "desc"),
+        ("order_by:priority order_by:priority", "priority", None),
+        ("ORDER_BY:Status SORT:ASC", "status", "asc"),
+        ("order_by:ticket_type", "ticket_type", None),
+    ],
+)
+def test_order_by_and_sort(query: str, order_by: str | None, sort: str | None) -> None:
+    parsed = parse_query(f"{query} printer")
+    assert (parsed.order_by, parsed.sort) == (order_by, sort)
+    assert parsed.field_terms == ()
+    assert parsed.text_terms == (T("printer"),)
+
+
+def test_sort_alone_is_empty() -> None:
+    assert parse_query("order_by:created sort:asc").is_empty
+
+
+def test_via_channels_are_the_ticket_channels() -> None:
+    from switchboard.tickets.models import Channel
+
+    assert set(VIA_CHANNELS) == set(Channel.values)
+
+
+@HYPOTHESIS
+@given(
+    st.sampled_from(["<", ">", "<=", ">=", ":"]),
+    st.integers(0, 5000),
+    st.sampled_from(RELATIVE_UNITS),
+    st.datetimes(
+        min_value=datetime(1000, 1, 1), max_value=datetime(9000, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_relative_range_is_one_side_of_a_past_moment(
+    op: str, amount: int, unit: str, now: datetime
+) -> None:
+    """The relative moment is never after now, grows older with the amount, and the range lies
+    on the side of it the operator names."""
+    (term,) = parse_query(f"created{op}{amount}{unit}s").field_terms
+    value = term.values[0]
+    assert isinstance(value, RelativeDate)
+    rng = date_range(term.op, value, now)
+    moment = rng.start if rng.start is not None else rng.end
+    assert moment is not None and moment <= now
+    older = date_range(term.op, RelativeDate(amount + 1, unit), now)
+    assert (older.start or older.end) <= moment  # type: ignore[operator]
+    assert (rng.end is None) == (op in (">", ">=", ":"))

@@ -102,7 +102,7 @@ def test_view_list_columns_and_sla_badge(agent_client, make_ticket):
     ticket = make_ticket(subject="Geo lag", priority="urgent")
     view = View.objects.get(title="Unassigned tickets")
     html = text(agent_client.get(f"/views/{view.pk}/"))
-    assert f'href="/tickets/{ticket.pk}/"' in html
+    assert f'href="/tickets/{ticket.pk}/?view={view.pk}"' in html  # "Next in view" follows
     assert "Carol Customer" in html and "Priority</span>" in html
     assert 'data-sla="' in html
 

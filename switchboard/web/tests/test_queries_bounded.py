@@ -50,7 +50,7 @@ def test_view_list_queries_are_bounded(agent_client, tickets, django_assert_max_
     view = View.objects.get(title="My open tickets")
     unassigned = View.objects.get(title="Unassigned tickets")
     for url in [f"/views/{view.pk}/", f"/views/{unassigned.pk}/?sort=sla_due_at&q=Ticket"]:
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(8):  # 7 + the bulk bar's macros
             response = agent_client.get(url)
         assert response.status_code == 200
     html = agent_client.get(f"/views/{unassigned.pk}/").content.decode()

@@ -77,6 +77,10 @@
 
   // Tint the reply box while "Internal note" is chosen, so a note is never sent as a reply.
   document.addEventListener("change", function (event) {
+    if (event.target && event.target.hasAttribute("data-select-all")) {
+      var boxes = document.querySelectorAll('input[name="tickets"][form="' + event.target.getAttribute("form") + '"]');
+      Array.prototype.forEach.call(boxes, function (box) { box.checked = event.target.checked; });
+    }
     if (event.target && event.target.name === "visibility") {
       var form = event.target.closest("form");
       if (form) form.classList.toggle("internal-mode", event.target.value === "internal");
