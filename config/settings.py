@@ -181,6 +181,9 @@ SWITCHBOARD_PLUGINS = env_list("SWITCHBOARD_PLUGINS")
 SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS = float(
     os.environ.get("SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", "4")
 )
+# An agent's public reply in the workspace on an unassigned ticket assigns it to them (Zendesk's
+# default); set to false to leave such tickets unassigned (docs/web.md).
+SWITCHBOARD_ASSIGN_ON_PUBLIC_REPLY = env_bool("SWITCHBOARD_ASSIGN_ON_PUBLIC_REPLY", True)
 SWITCHBOARD_MAILING_LIST_ADDRESSES = env_list(
     "SWITCHBOARD_MAILING_LIST_ADDRESSES", "announce@switchboard.test"
 )

@@ -28,6 +28,7 @@ def ticket_for_user(
         raise NotFound() from None
     ticket = (
         Ticket.objects.select_related("requester", "organization", "assignee", "group")
+        .prefetch_related("ccs")  # the access check reads them; callers list them
         .filter(pk=ticket_id)
         .first()
     )

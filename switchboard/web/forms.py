@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from switchboard.tickets.models import Priority, TicketStatus
+from switchboard.tickets.models import Priority, TicketStatus, TicketType
 
 # Statuses an agent can submit a reply as (new and closed are set by the system only).
 SUBMIT_STATUSES = [
@@ -80,6 +80,14 @@ class PropertiesForm(forms.Form):
     )
     original_assignee = forms.CharField(required=False)
     original_group = forms.CharField(required=False)
+    # Subject, type and requester (by email): compared with their originals like the others; a
+    # form without them (an older page) leaves them alone.
+    subject = forms.CharField(required=False, max_length=255)
+    ticket_type = forms.ChoiceField(required=False, choices=[("", "—"), *TicketType.choices])
+    requester = forms.CharField(required=False, max_length=254)
+    original_subject = forms.CharField(required=False, max_length=255)
+    original_ticket_type = forms.CharField(required=False)
+    original_requester = forms.CharField(required=False)
 
     def clean_tags(self) -> list[str]:
         return _tag_list(self.cleaned_data["tags"])
@@ -106,6 +114,9 @@ class PropertiesForm(forms.Form):
 
     def clean_original_group(self) -> int | None:
         return self._id("original_group")
+
+    def clean_original_requester(self) -> int | None:
+        return self._id("original_requester")
 
 
 class MergeForm(forms.Form):

@@ -252,16 +252,19 @@ class TicketPage:
     badge: Any
     # CRM integrity findings that make the organization's entitlement uncertain (agents only).
     entitlement_findings: list[Any]
+    ccs: list[User] = field(default_factory=list)
 
 
 def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> TicketPage:
     """Everything the ticket page shows, in a fixed number of queries whatever its length."""
     now = now or timezone.now()
     ticket = ticket_for_user(user, ticket_id)
+    ccs = sorted(ticket.ccs.all(), key=lambda u: ((u.name or u.email).lower(), u.pk))  # prefetched
     ticket = with_sla(
         Ticket.objects.select_related(
             "requester",
             "requester__organization",
+            "submitter",  # the header says "via portal" or "via agent workspace" by who opened it
             "organization",
             "organization__account_manager",
             "assignee",
@@ -306,6 +309,7 @@ def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> Ticke
         findings=findings,
         entitlement_findings=uncertain_entitlement(ticket.organization_id),
         badge=sla_badge(ticket.sla_due_at, ticket.unanswered_breach_at, now),  # type: ignore[attr-defined]
+        ccs=ccs,
     )
 
 

@@ -9,6 +9,7 @@ from switchboard.web import (
     csat_views,
     incident_views,
     people_views,
+    ticket_create_views,
     token_views,
     view_workspace,
     views,
@@ -38,6 +39,10 @@ urlpatterns: list = [
     path("tickets/<int:ticket_id>/follow-up", views.ticket_follow_up, name="web-ticket-follow-up"),
     path("tickets/<int:ticket_id>/redact", views.ticket_redact, name="web-ticket-redact"),
     path("agent/tickets/<int:ticket_id>", views.legacy_ticket_link, name="web-legacy-ticket"),
+    # tktpage: new tickets for a requester, CCs, the people picker
+    path("tickets/new", ticket_create_views.new_ticket, name="web-new-ticket"),
+    path("tickets/<int:ticket_id>/ccs", ticket_create_views.ticket_ccs, name="web-ticket-ccs"),
+    path("people/suggest", ticket_create_views.people_suggest, name="web-people-suggest"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="web-attachment"),
     path("search", views.search, name="web-search"),
     # user and organization pages (agents)

@@ -28,14 +28,14 @@ from switchboard.tickets.actions.merge import merge_tickets, plan_merge
 from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
 from switchboard.tickets.macros import expand_deferred, plan_macro, preview_macro
-from switchboard.tickets.models import Ticket
+from switchboard.tickets.models import Ticket, TicketType
 from switchboard.tickets.queries import ticket_for_user
 from switchboard.tickets.saved_views import count_views, views_for
 from switchboard.tickets.search import MAX_RESULTS
 from switchboard.tickets.search import search as run_search
 from switchboard.tickets.search_query import QuerySyntaxError
 from switchboard.web import actions as web_actions
-from switchboard.web import calls_views, charts, dashboard, queries, view_workspace
+from switchboard.web import calls_views, charts, dashboard, queries, ticket_edits, view_workspace
 from switchboard.web.auth import agent_page
 from switchboard.web.forms import FollowUpForm, MergeForm, PropertiesForm, ReplyForm, first_error
 
@@ -130,7 +130,7 @@ def _ticket_response(
     data = page or queries.ticket_page(request.user, ticket_id)
     calls = calls_views.calls_panel(request.user, data.ticket)
     if reply_form is None:
-        reply_form = ReplyForm(initial={"visibility": "public"})
+        reply_form = ReplyForm(initial={"visibility": reply_visibility(request)})
         if calls["summary_due"]:
             reply_form = _summary_form(request, data.ticket) or reply_form
     return render(
@@ -146,6 +146,7 @@ def _ticket_response(
             "conflict": conflict,
             "submit_statuses": ReplyForm.base_fields["status"].choices,  # type: ignore[attr-defined]
             "priorities": Ticket._meta.get_field("priority").choices,
+            "ticket_types": TicketType.choices,
             "calls": calls,
             "next_in_view": view_workspace.next_in_view(request, data.ticket.pk),
         },
@@ -154,6 +155,14 @@ def _ticket_response(
 
 
 POST_CALL_MACRO = "General::Post customer call"
+REPLY_VISIBILITY = "reply_visibility"
+
+
+def reply_visibility(request: HttpRequest) -> str:
+    """The reply box's public/internal toggle as the agent last sent it (kept in their session:
+    after the submit and on every reload)."""
+    value = request.session.get(REPLY_VISIBILITY)
+    return value if value in ("public", "internal") else "public"
 
 
 def _summary_form(request: HttpRequest, ticket: Ticket) -> ReplyForm | None:
@@ -259,6 +268,7 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
     status = data.get("status") or None
     files = data.get("files") or []
     macro = queries.macro_by_id(data["macro"]) if data.get("macro") else None
+    keep = status is None  # "Keep status": the status stays, even new
     with transaction.atomic():
         if macro is not None and not body and status is None and not files:
             apply_macro(
@@ -266,6 +276,8 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 macro=macro,
                 actor=user,  # type: ignore[arg-type]
                 options={"call_type": request.POST.get("call_type", "")},
+                assign_on_reply=True,
+                keep_status=keep,
             )
             return
         changes: dict[str, Any] = {}
@@ -289,7 +301,12 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 raise ValidationFailed(
                     "files: attachments go with a reply; write a few words.", field="files"
                 )
-            update_ticket(ticket=ticket, actor=user, **changes)  # type: ignore[arg-type]
+            update_ticket(
+                ticket=ticket,
+                actor=user,  # type: ignore[arg-type]
+                keep_status=keep and "status" not in changes,
+                **changes,
+            )
             return
         comment = add_comment(
             ticket=ticket,
@@ -298,6 +315,8 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
             public=public,
             changes=changes or None,
             metadata={"macro_id": macro.pk} if macro is not None else None,
+            keep_status=keep and "status" not in changes,
+            assign_on_reply=True,
         )
         for upload in files:
             store_attachment(
@@ -352,6 +371,7 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             error_form="reply",
         )
     web_actions.clear_presence(ticket=ticket, user=request.user)  # type: ignore[arg-type]
+    request.session[REPLY_VISIBILITY] = "public" if form.public else "internal"
     messages.success(request, "Reply sent." if form.public else "Note added.")
     return redirect("web-ticket", ticket_id=ticket.pk)
 
@@ -368,6 +388,8 @@ def _label(name: str, value: Any, page: Any) -> str:
         return group.name if group else f"group {value}"
     if name == "priority":
         return str(dict(Ticket._meta.get_field("priority").choices).get(value, value))
+    if name in ("requester", "ticket_type"):
+        return ticket_edits.label(name, value, page.ticket)
     return str(value)
 
 
@@ -400,6 +422,7 @@ def _properties_conflict(
             "original_priority": current.priority,
             "original_assignee": current.assignee_id or "",
             "original_group": current.group_id or "",
+            **ticket_edits.retry_values(request.POST, data, current),
         },
     }
     return _ticket_response(request, ticket_id, status=409, conflict=conflict, page=page)
@@ -458,14 +481,20 @@ def ticket_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 )
         changes["group"] = group
         expected["group"] = data["original_group"]
-    if changes:
+    edits = ticket_edits.edited_fields(request.POST, data)
+    changes.update(edits.changes)
+    expected.update(edits.expected)
+    if changes or edits.requester_email:
         try:
-            update_ticket(
-                ticket=ticket,
-                actor=request.user,  # type: ignore[arg-type]
-                expected=expected,
-                **changes,
-            )
+            with transaction.atomic():
+                ticket_edits.resolve_requester(request.user, edits, changes, expected)
+                if changes:
+                    update_ticket(
+                        ticket=ticket,
+                        actor=request.user,  # type: ignore[arg-type]
+                        expected=expected,
+                        **changes,
+                    )
         except Conflict as exc:
             return _properties_conflict(request, ticket.pk, data, exc)
         except SwitchboardError as exc:

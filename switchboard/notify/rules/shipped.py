@@ -43,6 +43,15 @@ BREACH_MESSAGE = (
     "{{ sla.minutes_left|floatformat:0 }} min"
 )
 
+
+def _to_requester_and_ccs(template: str) -> list[dict[str, Any]]:
+    """Email actions for the requester and each CC (each rendered as that person may see it)."""
+    return [
+        {"type": "email_requester", "template": template},
+        {"type": "email_ccs", "template": template},
+    ]
+
+
 TRIGGERS: list[dict[str, Any]] = [
     {
         "shipped_key": "live_feed_self_managed",
@@ -92,28 +101,79 @@ TRIGGERS: list[dict[str, Any]] = [
     },
     {
         "shipped_key": "requester_received",
-        "title": "Requester: ticket received",
-        "description": "Confirm a new request to its requester (not for mailing-list tickets, "
-        "which are closed on arrival).",
+        "title": "Requester and CCs: ticket received",
+        "description": "Confirm a request a customer opened to its requester and CCs (not for "
+        "mailing-list tickets, which are closed on arrival, nor for tickets an agent opened).",
         "position": 50,
         "events": ["ticket.created"],
-        "conditions_all": [{"field": "status", "operator": "is_not", "value": "closed"}],
-        "actions": [{"type": "email_requester", "template": "rules/requester_received"}],
+        "conditions_all": [
+            {"field": "status", "operator": "is_not", "value": "closed"},
+            {"field": "comment.author_role", "operator": "not_in", "value": ["agent", "admin"]},
+        ],
+        "actions": _to_requester_and_ccs("rules/requester_received"),
     },
     {
         "shipped_key": "requester_public_reply",
-        "title": "Requester: new public reply",
-        "description": "Send an agent's public reply to the requester (never internal notes, "
-        "never to the reply's author).",
+        "title": "Requester and CCs: new public reply",
+        "description": "Send an agent's public reply to the requester and the CCs (never "
+        "internal notes, never to the reply's author).",
         "position": 60,
         "events": ["ticket.commented"],
         "conditions_all": [
             {"field": "comment.public", "operator": "is", "value": True},
             {"field": "comment.author_role", "operator": "in", "value": ["agent", "admin"]},
         ],
-        "actions": [{"type": "email_requester", "template": "rules/requester_reply"}],
+        "actions": _to_requester_and_ccs("rules/requester_reply"),
+    },
+    {
+        "shipped_key": "requester_proactive",
+        "title": "Requester and CCs: new proactive ticket",
+        "description": "A ticket an agent opens for a customer with a public first comment: "
+        "that comment to the requester and the CCs (an internal first comment sends nothing).",
+        "position": 65,
+        "events": ["ticket.created"],
+        "conditions_all": [
+            {"field": "status", "operator": "is_not", "value": "closed"},
+            {"field": "comment.public", "operator": "is", "value": True},
+            {"field": "comment.author_role", "operator": "in", "value": ["agent", "admin"]},
+        ],
+        "actions": _to_requester_and_ccs("rules/requester_reply"),
     },
 ]
+
+# The shipped rules as they were before CCs were copied (migration 0009 upgrades a rule still
+# exactly like this; a rule an admin edited is left alone).
+PREVIOUS_TRIGGERS: dict[str, dict[str, Any]] = {
+    "requester_received": {
+        "title": "Requester: ticket received",
+        "conditions_all": [{"field": "status", "operator": "is_not", "value": "closed"}],
+        "actions": [{"type": "email_requester", "template": "rules/requester_received"}],
+    },
+    "requester_public_reply": {
+        "title": "Requester: new public reply",
+        "conditions_all": [
+            {"field": "comment.public", "operator": "is", "value": True},
+            {"field": "comment.author_role", "operator": "in", "value": ["agent", "admin"]},
+        ],
+        "actions": [{"type": "email_requester", "template": "rules/requester_reply"}],
+    },
+}
+
+
+def upgrade_unedited(apps: Any) -> None:
+    """Bring shipped rules that nobody edited to their current definition (CCs copied, the
+    "received" confirmation only for customers' own requests), then seed the new ones."""
+    trigger_model = apps.get_model("notify", "Trigger")
+    current = {spec["shipped_key"]: spec for spec in TRIGGERS}
+    for key, old in PREVIOUS_TRIGGERS.items():
+        for trigger in trigger_model.objects.filter(shipped_key=key):
+            if all(getattr(trigger, name) == value for name, value in old.items()):
+                spec = current[key]
+                for name in ("title", "description", "conditions_all", "actions"):
+                    setattr(trigger, name, spec[name])
+                trigger.save()
+    seed(apps, environ={})
+
 
 TIME_RULES: list[dict[str, Any]] = [
     {

@@ -244,7 +244,7 @@ def test_requester_email_description_is_the_first_public_comment(customer):
 def test_email_ccs_mails_each_cc_what_they_may_see(customer):
     """`email_ccs` mails every active CC; an internal note's body never reaches them."""
     cc = UserFactory(email="cc@partner.test")
-    gone = UserFactory(email="gone@partner.test", is_active=False)
+    gone = UserFactory(email="gone@partner.test")  # deactivated once copied (below)
     Trigger.objects.create(
         title="Copy the CCs",
         events=["ticket.commented"],
@@ -255,6 +255,8 @@ def test_email_ccs_mails_each_cc_what_they_may_see(customer):
     ticket = create_ticket(
         actor=agent, requester=customer, subject="Help", description="Broken", ccs=[cc, gone]
     )
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
     add_comment(ticket=ticket, author=agent, body="private: cc is a competitor", public=False)
     add_comment(ticket=ticket, author=agent, body="Fixed in 16.5", public=True)
     mails = list(Delivery.objects.filter(ticket=ticket).order_by("pk"))

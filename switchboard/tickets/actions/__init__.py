@@ -10,6 +10,8 @@ these; callers import from the module that owns the function (there is no facade
 - `bulk`: bulk_update (one change to many selected tickets, each through update_ticket or
   apply_macro in its own savepoint)
 - `lifecycle`: close_if_still_solved, add_system_tag, delete_ticket
+- `ccs`: who may be copied (check_ccs, used by create and update), change_ccs (copy people by
+  email, stop copying others), person_for_email (an existing person or a new end-user)
 - `changes`, `fields`, `audit`: what the actions share (status transitions and field changes on a
   locked ticket, cleaning of values and tags, the audit of one change set)
 

@@ -14,6 +14,7 @@ from switchboard.accounts.models import ProductLine, Region, User
 from switchboard.core.errors import ValidationFailed
 from switchboard.core.timers import cancel_timer, schedule_timer
 from switchboard.tickets.actions.audit import Audit
+from switchboard.tickets.actions.ccs import check_ccs
 from switchboard.tickets.actions.fields import (
     AGENT_FIELDS,
     FORM_FIELDS,
@@ -100,6 +101,7 @@ def apply_changes(ticket: Ticket, actor: Actor, changes: dict[str, Any], audit: 
         if name == "ccs":
             users = list(value or [])
             before = sorted(ticket.cc_ids())
+            check_ccs(actor=actor, ticket=ticket, users=users, before=before)
             ticket.ccs.set(users)
             audit.change("ccs", before, sorted(u.pk for u in users))
             continue

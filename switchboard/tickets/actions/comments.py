@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,10 +32,15 @@ def add_comment(
     metadata: dict[str, Any] | None = None,
     at: datetime | None = None,
     changes: dict[str, Any] | None = None,
+    keep_status: bool = False,
+    assign_on_reply: bool = False,
 ) -> Comment:
     """Add a public reply or internal note; move the status as the rules say.
 
-    - an agent's first action moves new → open (or to the status they submit with);
+    - an agent's first action moves new → open (or to the status they submit with), unless
+      they chose to keep the status (`keep_status`, the workspace's "Keep status");
+    - `assign_on_reply` (the workspace's replies): an agent's public reply on an unassigned
+      ticket assigns it to them, unless SWITCHBOARD_ASSIGN_ON_PUBLIC_REPLY is off;
     - a requester/end-user reply on pending or solved reopens (→ open);
     - closed is final: an end-user reply creates a follow-up ticket, and the comment lands there;
     - end-users never write internal notes, and only comment where access allows.
@@ -86,9 +92,19 @@ def add_comment(
             ticket.first_agent_reply_at = now
         if changes:
             apply_changes(ticket, author, changes, audit)
+        if (
+            assign_on_reply
+            and public
+            and ticket.assignee_id is None
+            and "assignee" not in (changes or {})
+            and access.person(author) is not None
+            and getattr(settings, "SWITCHBOARD_ASSIGN_ON_PUBLIC_REPLY", True)
+        ):
+            audit.change("assignee", None, author)
+            ticket.assignee = author
         if status is not None:
             transition_status(ticket, author, status, audit, now)
-        elif ticket.status == TicketStatus.NEW:
+        elif ticket.status == TicketStatus.NEW and not keep_status:
             transition_status(ticket, author, TicketStatus.OPEN, audit, now)
     elif ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
         transition_status(ticket, SYSTEM, TicketStatus.OPEN, audit, now)

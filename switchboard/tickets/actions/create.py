@@ -16,6 +16,7 @@ from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.accounts.models import Organization, ProductLine, Region, Role, SupportGroup, User
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.tickets.actions.audit import Audit
+from switchboard.tickets.actions.ccs import check_ccs
 from switchboard.tickets.actions.changes import close_timer
 from switchboard.tickets.actions.fields import (
     FORM_FIELDS,
@@ -224,6 +225,7 @@ def create_ticket(
         ticket.solved_at = now
     ticket.save()
     if ccs:
+        check_ccs(actor=actor, ticket=ticket, users=list(ccs), before=[])
         ticket.ccs.set(list(ccs))
 
     audit = Audit(ticket, actor, ticket.channel, now, kind=AuditEvent.Kind.CREATE)
@@ -242,6 +244,8 @@ def create_ticket(
         value = getattr(ticket, name)
         if value not in (None, ""):
             audit.change(name, None, value)
+    if ccs:
+        audit.change("ccs", None, sorted(u.pk for u in ccs))
     tag_list = check_tag_count(normalize_tags(tags))
     if requester.role == Role.END_USER and org is None:
         tag_list.append(TAG_ENTITLEMENT_UNVERIFIED)

@@ -72,13 +72,15 @@ def update_ticket(
     via: str = Channel.WEB,
     at: datetime | None = None,
     expected: dict[str, Any] | None = None,
+    keep_status: bool = False,
     **changes: Any,
 ) -> Ticket:
     """Change ticket fields (status, priority, assignee, group, tags, custom fields, ...).
 
-    An agent's first update moves a new ticket to open. A requester may only solve their own
-    ticket. Closed tickets never change. `expected` ({field: the value the caller saw, ids for
-    users and groups}) makes the change a compare-and-set: see _drop_unchanged_or_conflict.
+    An agent's first update moves a new ticket to open (unless `keep_status`). A requester may
+    only solve their own ticket and change its CCs (tickets.actions.ccs decides who). Closed
+    tickets never change. `expected` ({field: the value the caller saw, ids for users and
+    groups}) makes the change a compare-and-set: see _drop_unchanged_or_conflict.
     """
     now = at or timezone.now()
     access.require_actor(actor)
@@ -87,9 +89,12 @@ def update_ticket(
         _drop_unchanged_or_conflict(ticket, changes, expected)
     if not access.is_agent(actor):
         access.require(actor, ticket, access.Action.VIEW)
-        if set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:
+        if set(changes) == {"ccs"}:
+            if ticket.requester_id != actor.pk:
+                raise PermissionDenied("Only the requester can change who is copied.")
+        elif set(changes) != {"status"} or changes["status"] != TicketStatus.SOLVED:
             raise PermissionDenied("Customers can only mark their request as solved.")
-        if ticket.requester_id != actor.pk:
+        elif ticket.requester_id != actor.pk:
             raise PermissionDenied("Only the requester can mark this request as solved.")
     if ticket.is_closed:
         raise ValidationFailed(
@@ -105,6 +110,7 @@ def update_ticket(
         and actor is not SYSTEM
         and access.is_agent(actor)
         and audit.events
+        and not keep_status
     ):
         transition_status(ticket, actor, TicketStatus.OPEN, audit, now)
     if not audit.events:

@@ -5,7 +5,7 @@ Fixed: the ticket page is /portal/tickets/<id>/ (emails link there; see core/lin
 
 from django.urls import path
 
-from switchboard.web.portal import csat, views
+from switchboard.web.portal import cc_views, csat, views
 
 app_name = "portal"
 
@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("tickets/<int:ticket_id>/reply", views.reply, name="reply"),
     path("tickets/<int:ticket_id>/solve", views.solve, name="solve"),
     path("register/resend", views.resend_confirmation, name="register_resend"),
+    path("tickets/<int:ticket_id>/ccs", cc_views.ticket_ccs, name="ticket_ccs"),
     path("tickets/<int:ticket_id>/feedback", csat.feedback, name="feedback"),
     path("attachments/<int:attachment_id>/", views.download, name="attachment"),
     path("register", views.register, name="register"),

@@ -161,7 +161,12 @@ def _rows(user: Any, tickets: Any) -> list[dict[str, Any]]:
 
 
 def _ticket_page(
-    request: HttpRequest, ticket_id: Any, *, reply_form: Any = None, status: int = 200
+    request: HttpRequest,
+    ticket_id: Any,
+    *,
+    reply_form: Any = None,
+    status: int = 200,
+    **extra: Any,
 ) -> HttpResponse:
     ticket = ticket_queries.ticket_for_user(request.user, ticket_id)
     viewer = access.viewer_for(request.user)
@@ -188,6 +193,11 @@ def _ticket_page(
             "reopens": view.status in (TicketStatus.PENDING, TicketStatus.SOLVED),
             "discouraged_warning": DISCOURAGED_WARNING,
             "discouraged_extensions": sorted(DISCOURAGED_EXTENSIONS),
+            # Who is copied (prefetched with the ticket): everyone who sees the ticket sees
+            # them; the requester changes them (portal/cc_views.py).
+            "ccs": sorted(ticket.ccs.all(), key=lambda u: (u.get_full_name().lower(), u.pk)),
+            "edits_ccs": ticket.requester_id == request.user.pk and not view.is_closed,
+            **extra,
         },
         status=status,
     )
