@@ -2,8 +2,9 @@
 
 Agents only (`agent_page`: end-users go to the portal, anonymous visitors to sign-in). Reads are
 `web.people_queries`; each form POSTs (with its CSRF token) to one action in
-`accounts.actions` — notes, the organization's profile, verify entitlement — which checks who
-may do it and records the audit event, then redirects back (PRG). A refused or invalid post
+`accounts.actions` — notes, the organization's profile — or, to verify entitlement,
+`tickets.actions.entitlement` (which also re-associates the person's unsolved tickets); each checks
+who may do it and records the audit event, then redirects back (PRG). A refused or invalid post
 answers with the page, the message and its 4xx; nothing is written.
 """
 
@@ -14,11 +15,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from switchboard.accounts import actions as account_actions
 from switchboard.accounts.models import Organization, Role, User
 from switchboard.core.errors import NotFound, SwitchboardError, ValidationFailed
+from switchboard.tickets.actions import entitlement as entitlement_actions
 from switchboard.web import people_queries
 from switchboard.web.auth import agent_page
 
@@ -76,13 +79,16 @@ def user_notes(request: HttpRequest, user_id: int) -> HttpResponse:
 def _verify(request: HttpRequest, person: User, org: Organization) -> str:
     """Verify `person`'s entitlement as a member of `org` (the form's reason recorded); the
     success message."""
-    account_actions.verify_entitlement(
+    changed = entitlement_actions.verify_requester(
         agent=request.user,  # type: ignore[arg-type]
         user=person,
         organization=org,
         reason=(request.POST.get("reason") or "").strip()[:255],
     )
-    return f"Entitlement verified: {person.email} is a member of {org.name}."
+    message = f"Entitlement verified: {person.email} is a member of {org.name}."
+    if changed:
+        message += f" {len(changed)} unsolved ticket{pluralize(len(changed))} moved to {org.name}."
+    return message
 
 
 @require_POST

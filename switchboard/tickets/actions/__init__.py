@@ -12,6 +12,7 @@ these; callers import from the module that owns the function (there is no facade
 - `lifecycle`: close_if_still_solved, add_system_tag, delete_ticket
 - `ccs`: who may be copied (check_ccs, used by create and update), change_ccs (copy people by
   email, stop copying others), person_for_email (an existing person or a new end-user)
+- `entitlement`: verify_requester (verify entitlement and re-associate unsolved tickets)
 - `changes`, `fields`, `audit`: what the actions share (status transitions and field changes on a
   locked ticket, cleaning of values and tags, the audit of one change set)
 

@@ -113,18 +113,31 @@ def update_ticket(
         and not keep_status
     ):
         transition_status(ticket, actor, TicketStatus.OPEN, audit, now)
+    save_changes(ticket, actor, audit, old_status)
+    return ticket
+
+
+def save_changes(ticket: Ticket, actor: Actor, audit: Audit, old_status: str) -> bool:
+    """Write the field changes collected in `audit` on a locked ticket: the row, the audit,
+    the close timer, and the UPDATED event for the listeners (SLA clocks first). False, with
+    nothing written, when nothing changed."""
     if not audit.events:
-        return ticket
-    ticket.updated_at = now
+        return False
+    ticket.updated_at = audit.at
     ticket.save()
     saved = audit.save()
     close_timer(ticket, old_status)
     emit(
         TicketEvent(
-            EventKind.UPDATED, ticket, actor, now, dict(audit.changes), audit_id=saved_id(saved)
+            EventKind.UPDATED,
+            ticket,
+            actor,
+            audit.at,
+            dict(audit.changes),
+            audit_id=saved_id(saved),
         )
     )
-    return ticket
+    return True
 
 
 def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
