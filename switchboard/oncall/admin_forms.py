@@ -1,5 +1,6 @@
 """Admin form parts that pick people by name: a layer's ordered members and an escalation
-level's users, limited to active agents and admins and validated before anything is saved."""
+level's users, limited to active agents and admins and validated before anything is saved; a
+layer's time restrictions as rows (`restriction_form`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
 from switchboard.oncall import actions, queries
 from switchboard.oncall.models import EscalationLevel, ScheduleLayer
+from switchboard.oncall.restriction_form import RestrictionsField
 
 
 def _label(user: User) -> str:
@@ -105,6 +107,14 @@ class LayerForm(forms.ModelForm):
     users = MembersField(
         label="Members",
         help_text="In turn order: the first person has the first turn. Pick by name.",
+    )
+    restrictions = RestrictionsField(
+        label="Time restrictions",
+        help_text=(
+            "When this layer is on duty, in the schedule's time zone: daily windows (every day "
+            "from → to) or weekly ones (from a day and time to a day and time). An end at or "
+            "before the start runs past midnight (or into the next week). No rows: always on duty."
+        ),
     )
 
     class Meta:

@@ -44,7 +44,6 @@ def _layer_post(schedule, members) -> dict:
         "rotation_virtual_start_0": "2026-01-05",
         "rotation_virtual_start_1": "07:00:00",
         "turn_length": "7 00:00:00",
-        "restrictions": "[]",
         "start_0": "2026-01-05",
         "start_1": "07:00:00",
     }
