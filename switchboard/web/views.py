@@ -21,12 +21,13 @@ from switchboard.accounts.access import Action
 from switchboard.accounts.models import SupportGroup
 from switchboard.core.errors import Conflict, SwitchboardError, ValidationFailed
 from switchboard.core.paging import page_number
-from switchboard.tickets.actions.comments import add_comment
+from switchboard.tickets.actions.comments import post_comment
 from switchboard.tickets.actions.create import create_follow_up
 from switchboard.tickets.actions.macros import apply_macro
 from switchboard.tickets.actions.merge import merge_tickets, plan_merge
 from switchboard.tickets.actions.update import update_ticket
-from switchboard.tickets.attachments import redact_attachment, redact_comment, store_attachment
+from switchboard.tickets.actions.uploads import NewFile
+from switchboard.tickets.attachments import redact_attachment, redact_comment
 from switchboard.tickets.macros import expand_deferred, plan_macro, preview_macro
 from switchboard.tickets.models import Ticket, TicketType
 from switchboard.tickets.queries import ticket_for_user
@@ -308,7 +309,7 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
                 **changes,
             )
             return
-        comment = add_comment(
+        post_comment(
             ticket=ticket,
             author=user,  # type: ignore[arg-type]
             body=body,
@@ -317,15 +318,8 @@ def _reply(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> None:
             metadata={"macro_id": macro.pk} if macro is not None else None,
             keep_status=keep and "status" not in changes,
             assign_on_reply=True,
+            files=[NewFile(upload.name, upload) for upload in files],
         )
-        for upload in files:
-            store_attachment(
-                ticket=ticket,
-                uploaded_by=user,  # type: ignore[arg-type]
-                filename=upload.name,
-                content=upload,
-                comment=comment,
-            )
 
 
 @require_POST

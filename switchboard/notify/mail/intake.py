@@ -25,12 +25,9 @@ from switchboard.core.errors import SwitchboardError
 from switchboard.notify.mail import mailparse
 from switchboard.notify.mail.models import InboundEmail, InboundOutcome, InboundSource
 from switchboard.notify.outbox import message_ids
-from switchboard.tickets.actions.comments import add_comment
-from switchboard.tickets.actions.create import (
-    create_follow_up,
-    create_ticket,
-    mailing_list_addresses,
-)
+from switchboard.tickets.actions.comments import post_comment
+from switchboard.tickets.actions.create import follow_up, mailing_list_addresses, open_ticket
+from switchboard.tickets.actions.uploads import NewFile, Posted
 from switchboard.tickets.models import Channel, Comment, Ticket
 
 logger = logging.getLogger(__name__)
@@ -317,23 +314,31 @@ def _reply(
 ) -> _Decision:
     body = _body(parsed.reply_text, bool(parsed.attachments))
     metadata = _metadata(parsed, record)
+    files = _files(parsed, raw)
     if ticket.is_closed and sender.role in (Role.AGENT, Role.ADMIN):
         # Closed is final: an agent's mail to a closed thread opens a follow-up, as a customer's.
-        follow_up = create_follow_up(
-            source=ticket, actor=sender, body=body, channel=Channel.EMAIL, metadata=metadata
+        posted = follow_up(
+            source=ticket,
+            actor=sender,
+            body=body,
+            channel=Channel.EMAIL,
+            metadata=metadata,
+            files=files,
+            keep_going=True,
         )
-        comment = follow_up.comments.order_by("pk").first()
     else:
-        comment = add_comment(
+        posted = post_comment(
             ticket=ticket,
             author=sender,
             body=body,
             public=True,
             channel=Channel.EMAIL,
             metadata=metadata,
+            files=files,
+            keep_going=True,
         )
-    assert comment is not None
-    notes = _store_attachments(parsed, raw, comment)
+    comment = posted.comment
+    notes = _attachment_note(parsed, files, posted)
     if comment.ticket_id != ticket.pk:
         return _Decision(
             InboundOutcome.FOLLOW_UP,
@@ -360,7 +365,8 @@ def _new_ticket(
         a for a in [*parsed.to, *parsed.cc] if a != parsed.from_address and a not in own
     ]
     ccs = list(User.objects.filter(email__in=cc_addresses[:50], is_active=True))
-    ticket = create_ticket(
+    files = _files(parsed, raw)
+    posted = open_ticket(
         actor=access.SYSTEM,
         requester=sender,
         requester_email=parsed.from_address,
@@ -371,10 +377,11 @@ def _new_ticket(
         recipient=recipient,
         ccs=ccs,
         comment_metadata=_metadata(parsed, record),
+        files=files,
+        keep_going=True,
     )
-    comment = ticket.comments.order_by("pk").first()
-    assert comment is not None
-    notes = _store_attachments(parsed, raw, comment)
+    ticket, comment = posted.ticket, posted.comment
+    notes = _attachment_note(parsed, files, posted)
     requester = ticket.requester
     entitlement = (
         f"organization {ticket.organization.name}"
@@ -398,30 +405,18 @@ def _new_ticket(
     )
 
 
-def _store_attachments(parsed: mailparse.ParsedEmail, raw: bytes, comment: Comment) -> str:
-    """Keep every attachment (and the original message when its text was cut); returns a note
-    for the log reason about any that could not be stored."""
-    from switchboard.tickets.attachments import store_attachment
-
-    files = [(a.filename, a.content) for a in parsed.attachments]
+def _files(parsed: mailparse.ParsedEmail, raw: bytes) -> list[NewFile]:
+    """Every attachment, and the original message when its text was cut."""
+    files = [NewFile(a.filename, a.content) for a in parsed.attachments]
     if parsed.text_truncated:
-        files.append(("original-message.eml", raw))
-    skipped = parsed.dropped_attachments
-    for filename, content in files:
-        try:
-            with transaction.atomic():
-                store_attachment(
-                    ticket=comment.ticket,
-                    uploaded_by=access.SYSTEM,
-                    filename=filename,
-                    content=content,
-                    comment=comment,
-                )
-        except SwitchboardError as exc:
-            logger.info("attachment %r not stored: %s", filename, exc)
-            skipped += 1
-    kept = len(files) - (skipped - parsed.dropped_attachments)
-    note = f"; {kept} attachment(s)" if files else ""
+        files.append(NewFile("original-message.eml", raw))
+    return files
+
+
+def _attachment_note(parsed: mailparse.ParsedEmail, files: list[NewFile], posted: Posted) -> str:
+    """For the log reason: how many files were kept, and any that could not be stored."""
+    skipped = parsed.dropped_attachments + len(posted.refused)
+    note = f"; {len(posted.attachments)} attachment(s)" if files else ""
     if skipped:
         note += f", {skipped} not stored"
     return note

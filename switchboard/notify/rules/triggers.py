@@ -440,6 +440,14 @@ def message_context(
                 if show_comment and comment is not None and comment.author
                 else ""
             ),
+            "attachments": (
+                [
+                    {"filename": a.filename, "size": a.size, "content_type": a.content_type}
+                    for a in comment.attachments.all()
+                ]
+                if show_comment and comment is not None
+                else []
+            ),
         },
         "sla": dict(context.sla or {}) if view.internal else {},
         "rule": rule_title,
@@ -559,6 +567,7 @@ def _endpoint(
                 "organization": values["organization"]["name"],
                 "requester": values["requester"]["email"],
             },
+            "attachments": values["comment"]["attachments"],
             "sla": values["sla"],
         }
     delivery = queue_endpoint(

@@ -310,3 +310,88 @@ def test_endpoint_audience_is_validated():
     )
     with pytest.raises(ValidationError, match="agents, requester"):
         trigger.full_clean()
+
+
+def test_triggers_and_webhooks_see_the_files_of_a_reply(customer, settings, tmp_path):
+    """A reply's files are stored before the `commented` event fires: a trigger's template
+    lists them and a webhook's payload carries them; files the requester may not see (on an
+    internal note) never reach a customer-audience webhook."""
+    from switchboard.accounts.tests.factories import AdminFactory
+    from switchboard.notify.outbox.endpoints import create_endpoint
+    from switchboard.tickets.actions.comments import post_comment
+    from switchboard.tickets.actions.uploads import NewFile
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    admin = AdminFactory()
+    feed = create_endpoint(actor=admin, name="Feed", kind="webhook", url="https://hooks.test/in")
+    theirs = create_endpoint(
+        actor=admin, name="Customer feed", kind="webhook", url="https://hooks.acme.test/in"
+    )
+    Trigger.objects.create(
+        title="Files",
+        events=["ticket.commented"],
+        actions=[
+            {
+                "type": "notify_endpoint",
+                "endpoint": feed.name,
+                "message": "{% for a in comment.attachments %}[{{ a.filename }}]{% endfor %}",
+            },
+            {"type": "notify_endpoint", "endpoint": theirs.name, "audience": "requester"},
+        ],
+    )
+    ticket = new_ticket(customer)
+    posted = post_comment(
+        ticket=ticket,
+        author=customer,
+        body="Logs attached",
+        files=[NewFile("backup.log", b"error: disk full\n")],
+    )
+    assert [a.filename for a in posted.attachments] == ["backup.log"]
+    payload = Delivery.objects.get(endpoint=feed).payload["data"]
+    assert payload["message"] == "[backup.log]"
+    assert payload["attachments"] == [
+        {"filename": "backup.log", "size": 17, "content_type": "text/plain"}
+    ]
+    assert Delivery.objects.get(endpoint=theirs).payload["data"]["attachments"][0]["filename"] == (
+        "backup.log"
+    )
+
+    post_comment(
+        ticket=ticket,
+        author=AgentFactory(),
+        body="internal",
+        public=False,
+        files=[NewFile("notes.txt", b"hush\n")],
+    )
+    latest = Delivery.objects.filter(endpoint=theirs).order_by("-pk").first()
+    assert latest is not None and latest.payload["data"]["attachments"] == []
+    agent_side = Delivery.objects.filter(endpoint=feed).order_by("-pk").first()
+    assert agent_side is not None and agent_side.payload["data"]["message"] == "[notes.txt]"
+
+
+def test_a_refused_file_fails_the_reply_unless_the_caller_keeps_going(customer, settings, tmp_path):
+    """An empty file refuses the whole reply (nothing written, no event); email intake's
+    `keep_going` keeps the message and reports the refusal."""
+    from switchboard.core.errors import ValidationFailed
+    from switchboard.tickets.actions.comments import post_comment
+    from switchboard.tickets.actions.uploads import NewFile
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    Trigger.objects.create(
+        title="Tag replies",
+        events=["ticket.commented"],
+        actions=[{"type": "add_tags", "value": ["replied"]}],
+    )
+    ticket = new_ticket(customer)
+    files = [NewFile("ok.txt", b"fine\n"), NewFile("empty.txt", b"")]
+    with pytest.raises(ValidationFailed, match="empty"):
+        post_comment(ticket=ticket, author=customer, body="Two files", files=files)
+    assert ticket.comments.count() == 1
+    assert ticket.tag_names() == []
+
+    posted = post_comment(
+        ticket=ticket, author=customer, body="Two files", files=files, keep_going=True
+    )
+    assert [a.filename for a in posted.attachments] == ["ok.txt"]
+    assert posted.refused == ["empty.txt: file: the file is empty."]
+    assert ticket.tag_names() == ["replied"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,14 +15,15 @@ from switchboard.accounts.access import SYSTEM, Actor
 from switchboard.core.errors import PermissionDenied, ValidationFailed
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.actions.changes import apply_changes, close_timer, transition_status
-from switchboard.tickets.actions.create import create_follow_up, scan_findings
+from switchboard.tickets.actions.create import follow_up, scan_findings
 from switchboard.tickets.actions.fields import choice
+from switchboard.tickets.actions.uploads import NewFile, Posted, attach_files
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import Channel, Comment, Ticket, TicketStatus
 
 
 @transaction.atomic
-def add_comment(
+def post_comment(
     *,
     ticket: Ticket,
     author: Actor,
@@ -34,8 +36,12 @@ def add_comment(
     changes: dict[str, Any] | None = None,
     keep_status: bool = False,
     assign_on_reply: bool = False,
-) -> Comment:
-    """Add a public reply or internal note; move the status as the rules say.
+    files: Sequence[NewFile] = (),
+    keep_going: bool = False,
+) -> Posted:
+    """Add a public reply or internal note with its files; move the status as the rules say.
+    The files are stored on the comment before the `commented` event fires, so triggers and
+    webhooks see them (`keep_going`: see uploads.attach_files).
 
     - an agent's first action moves new → open (or to the status they submit with), unless
       they chose to keep the status (`keep_status`, the workspace's "Keep status");
@@ -69,10 +75,16 @@ def add_comment(
                 field="status",
                 code="Closed",
             )
-        follow_up = create_follow_up(
-            source=ticket, actor=author, body=body, channel=channel, metadata=metadata, at=now
+        return follow_up(
+            source=ticket,
+            actor=author,
+            body=body,
+            channel=channel,
+            metadata=metadata,
+            at=now,
+            files=files,
+            keep_going=keep_going,
         )
-        return follow_up.comments.order_by("pk").first()  # type: ignore[return-value]
 
     comment = Comment.objects.create(
         ticket=ticket,
@@ -86,6 +98,7 @@ def add_comment(
     )
     audit = Audit(ticket, author, channel, now)
     audit.comment(comment)
+    posted = attach_files(Posted(comment), uploaded_by=author, files=files, keep_going=keep_going)
     old_status = ticket.status
     if agent:
         if public and ticket.first_agent_reply_at is None:
@@ -113,4 +126,9 @@ def add_comment(
     audit.save()
     close_timer(ticket, old_status)
     emit(TicketEvent(EventKind.COMMENTED, ticket, author, now, dict(audit.changes), comment))
-    return comment
+    return posted
+
+
+def add_comment(**kwargs: Any) -> Comment:
+    """post_comment, for callers that need only the comment (same arguments)."""
+    return post_comment(**kwargs).comment

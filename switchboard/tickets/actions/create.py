@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from switchboard.tickets.actions.fields import (
     normalize_tags,
     write_tags,
 )
+from switchboard.tickets.actions.uploads import NewFile, Posted, attach_files
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import (
     TAG_ENTITLEMENT_UNVERIFIED,
@@ -112,7 +113,7 @@ def _resolve_requester(actor: Actor, requester: User | None, email: str, name: s
 
 
 @transaction.atomic
-def create_ticket(
+def open_ticket(
     *,
     actor: Actor,
     subject: str,
@@ -137,9 +138,12 @@ def create_ticket(
     comment_metadata: dict[str, Any] | None = None,
     external_id: str = "",
     follow_up_of: Ticket | None = None,
+    files: Sequence[NewFile] = (),
+    keep_going: bool = False,
     **form_fields: Any,
-) -> Ticket:
-    """Open a ticket with its first comment.
+) -> Posted:
+    """Open a ticket with its first comment and that comment's files (stored before the
+    `created` event fires; `keep_going`: see uploads.attach_files).
 
     Entitlement: the organization comes from the requester (matched by email domain on first
     contact); a requester without one gets `entitlement_unverified` and no paid SLA. Mail to the
@@ -262,6 +266,7 @@ def create_ticket(
         created_at=now,
     )
     audit.comment(first)
+    posted = attach_files(Posted(first), uploaded_by=actor, files=files, keep_going=keep_going)
     if org is not None and org.notes.strip():
         note = Comment.objects.create(
             ticket=ticket,
@@ -275,7 +280,12 @@ def create_ticket(
     audit.save()
     close_timer(ticket, TicketStatus.NEW)
     emit(TicketEvent(EventKind.CREATED, ticket, actor, now, dict(audit.changes), first))
-    return ticket
+    return posted
+
+
+def create_ticket(**kwargs: Any) -> Ticket:
+    """open_ticket, for callers that need only the ticket (same arguments)."""
+    return open_ticket(**kwargs).ticket
 
 
 def scan_findings(text: str) -> list[dict[str, Any]]:
@@ -285,7 +295,7 @@ def scan_findings(text: str) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def create_follow_up(
+def follow_up(
     *,
     source: Ticket,
     actor: User,
@@ -293,8 +303,11 @@ def create_follow_up(
     channel: str = Channel.WEB,
     metadata: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> Ticket:
-    """A new ticket linked to a closed one, with its tags (so close_by_merge can come back)."""
+    files: Sequence[NewFile] = (),
+    keep_going: bool = False,
+) -> Posted:
+    """A new ticket linked to a closed one, with its tags (so close_by_merge can come back);
+    `body` and `files` are its first message."""
     if source.status != TicketStatus.CLOSED:
         raise ValidationFailed(
             f"via_followup_source_id: ticket #{source.pk} is not closed; reply to it instead.",
@@ -304,7 +317,7 @@ def create_follow_up(
     if not access.is_agent(actor):
         access.require(actor, source, access.Action.COMMENT)
     requester = source.requester if access.is_agent(actor) else actor
-    ticket = create_ticket(
+    posted = open_ticket(
         actor=actor,
         requester=requester,
         subject=source.subject,
@@ -318,10 +331,18 @@ def create_follow_up(
         created_at=at,
         comment_metadata=metadata,
         follow_up_of=source,
+        files=files,
+        keep_going=keep_going,
     )
+    ticket = posted.ticket
     ticket.follow_up_source = source
     ticket.save(update_fields=["follow_up_source"])
     audit = Audit(ticket, actor, channel, ticket.created_at)
     audit.change("via_followup_source_id", None, source.pk)
     audit.save()
-    return ticket
+    return posted
+
+
+def create_follow_up(**kwargs: Any) -> Ticket:
+    """follow_up, for callers that need only the new ticket (same arguments)."""
+    return follow_up(**kwargs).ticket

@@ -34,15 +34,12 @@ from switchboard.core.paging import paginate
 from switchboard.notify.outbox.queue import queue_email
 from switchboard.tickets import projection
 from switchboard.tickets import queries as ticket_queries
-from switchboard.tickets.actions.comments import add_comment
-from switchboard.tickets.actions.create import create_ticket
+from switchboard.tickets.actions.comments import post_comment
+from switchboard.tickets.actions.create import open_ticket
 from switchboard.tickets.actions.update import update_ticket
-from switchboard.tickets.attachments import (
-    DISCOURAGED_EXTENSIONS,
-    DISCOURAGED_WARNING,
-    store_attachment,
-)
-from switchboard.tickets.models import Channel, Comment, TicketStatus
+from switchboard.tickets.actions.uploads import NewFile, Posted
+from switchboard.tickets.attachments import DISCOURAGED_EXTENSIONS, DISCOURAGED_WARNING
+from switchboard.tickets.models import Channel, TicketStatus
 from switchboard.tickets.secret_scan import scan_text
 from switchboard.web.portal import forms, queries, ratelimit
 
@@ -211,14 +208,18 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return _error(request, exc)
 
 
-def _after_write_warnings(request: HttpRequest, comment: Comment, stored: list[Any]) -> None:
-    found = describe_findings(comment.secret_findings or [])
+def _new_files(form: Any) -> list[NewFile]:
+    return [NewFile(upload.name, upload) for upload in form.cleaned_data["attachments"]]
+
+
+def _after_write_warnings(request: HttpRequest, posted: Posted) -> None:
+    found = describe_findings(posted.comment.secret_findings or [])
     if found:
         messages.warning(
             request,
             f"Your message looks like it contains {', '.join(found)}: {SECRET_ADVICE}",
         )
-    for attachment in stored:
+    for attachment in posted.attachments:
         if attachment.warning:
             messages.warning(request, f"{attachment.filename}: {attachment.warning}")
         in_file = describe_findings(attachment.secret_findings or [])
@@ -234,7 +235,7 @@ def _after_write_warnings(request: HttpRequest, comment: Comment, stored: list[A
 @require_POST
 def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A public reply (with attachments). On pending/solved it reopens the ticket; on a closed
-    ticket it creates a follow-up (the add_comment action decides both)."""
+    ticket it creates a follow-up (the post_comment action decides both)."""
     try:
         ticket = ticket_queries.ticket_for_user(request.user, ticket_id, access.Action.COMMENT)
     except SwitchboardError as exc:
@@ -243,27 +244,18 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if not form.is_valid():
         return _ticket_page(request, ticket.pk, reply_form=form, status=422)
     try:
-        with transaction.atomic():
-            comment = add_comment(
-                ticket=ticket,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                public=True,
-                channel=Channel.WEB,
-            )
-            stored = [
-                store_attachment(
-                    ticket=comment.ticket,
-                    uploaded_by=request.user,
-                    filename=upload.name,
-                    content=upload,
-                    comment=comment,
-                )
-                for upload in form.cleaned_data["attachments"]
-            ]
+        posted = post_comment(
+            ticket=ticket,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            public=True,
+            channel=Channel.WEB,
+            files=_new_files(form),
+        )
     except SwitchboardError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _ticket_page(request, ticket.pk, reply_form=form, status=exc.status_code)
+    comment = posted.comment
     if comment.ticket_id != ticket.pk:
         messages.info(
             request,
@@ -272,7 +264,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     else:
         messages.success(request, "Your reply was sent.")
-    _after_write_warnings(request, comment, stored)
+    _after_write_warnings(request, posted)
     return redirect("portal:ticket", ticket_id=comment.ticket_id)
 
 
@@ -348,43 +340,27 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _new_ticket_page(request, form, status=422, findings=findings)
     try:
-        with transaction.atomic():
-            ticket = create_ticket(
-                actor=user,
-                requester=user,
-                subject=form.cleaned_data["subject"],
-                description=form.description(),
-                channel=Channel.WEB,
-                priority=form.cleaned_data["priority"],
-                preferred_region=form.cleaned_data["preferred_region"],
-                custom_fields=form.custom_fields(),
-                **form.form_fields(),
-            )
-            first = (
-                Comment.objects.filter(ticket=ticket, public=True, author=user)
-                .order_by("pk")
-                .first()
-            )
-            stored = [
-                store_attachment(
-                    ticket=ticket,
-                    uploaded_by=user,
-                    filename=upload.name,
-                    content=upload,
-                    comment=first,
-                )
-                for upload in form.cleaned_data["attachments"]
-            ]
+        posted = open_ticket(
+            actor=user,
+            requester=user,
+            subject=form.cleaned_data["subject"],
+            description=form.description(),
+            channel=Channel.WEB,
+            priority=form.cleaned_data["priority"],
+            preferred_region=form.cleaned_data["preferred_region"],
+            custom_fields=form.custom_fields(),
+            files=_new_files(form),
+            **form.form_fields(),
+        )
     except SwitchboardError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _new_ticket_page(request, form, status=exc.status_code, findings=findings)
     messages.success(
         request,
-        f"Ticket #{ticket.pk} was created. We'll reply here and by email.",
+        f"Ticket #{posted.ticket.pk} was created. We'll reply here and by email.",
     )
-    if first is not None:
-        _after_write_warnings(request, first, stored)
-    return redirect("portal:ticket", ticket_id=ticket.pk)
+    _after_write_warnings(request, posted)
+    return redirect("portal:ticket", ticket_id=posted.ticket.pk)
 
 
 @login_required
