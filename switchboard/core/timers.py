@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 
 from switchboard.core.models import Timer
 from switchboard.core.sweeps import register_sweep
@@ -52,6 +53,7 @@ def cancel_timer(kind: str, *, key: str) -> int:
 
 
 def _fire(timer: Timer, now: datetime) -> None:
+    due = timer.due_at
     handler = _HANDLERS.get(timer.kind)
     if handler is None:
         # Unknown kinds are parked, not retried forever.
@@ -62,8 +64,13 @@ def _fire(timer: Timer, now: datetime) -> None:
         timer.fired_at = now
         timer.last_error = ""
     timer.attempts += 1
-    timer.due_at = None
-    timer.save(update_fields=["due_at", "fired_at", "attempts", "last_error"])
+    Timer.objects.filter(pk=timer.pk).update(
+        # A handler that re-armed its own timer (schedule_timer) keeps the new due time.
+        due_at=Case(When(due_at=due, then=Value(None)), default=F("due_at")),
+        fired_at=timer.fired_at,
+        attempts=timer.attempts,
+        last_error=timer.last_error,
+    )
 
 
 MAX_TIMER_ATTEMPTS = 10

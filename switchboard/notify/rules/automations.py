@@ -3,9 +3,9 @@
 When a ticket changes, the rules that care schedule a `core.timers` deadline (kind
 ``notify.time_rule``, key ``<rule>:<ticket>`` or ``<rule>:<ticket>:clock:<clock>``):
 
-- solved → closed after N days: at ``solved_at + N days`` (N blank: the built-in timer of
-  `tickets.actions` with SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS does it; N set: this rule takes over
-  that ticket's close and the built-in timer is cancelled);
+- solved → closed after N days: no timer of its own. The tickets app's close timer closes every
+  solved ticket; while this rule is active with N set, `close_delay_days` makes N its delay
+  (N blank or the rule off: SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS);
 - pending for N hours: at ``pending since + N hours``, cancelled when the ticket leaves pending;
   a new pending period is a new instance;
 - SLA less than N minutes left: at ``clock due − N minutes`` per running SLA clock, re-armed when
@@ -25,7 +25,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from switchboard.accounts import access
 from switchboard.core.models import Timer
 from switchboard.core.timers import cancel_timer, schedule_timer, timer_handler
 from switchboard.notify.rules import conditions
@@ -52,15 +51,14 @@ def active_rules() -> list[TimeRule]:
 
 def on_ticket_event(event: TicketEvent) -> None:
     """Ticket event listener (worker, after the triggers): (re)arm or cancel due times."""
-    rules = [r for r in active_rules() if r.kind != TimeRuleKind.SLA_BREACHED]
+    timed = (TimeRuleKind.PENDING_REMINDER, TimeRuleKind.SLA_MINUTES_LEFT)
+    rules = [r for r in active_rules() if r.kind in timed]
     if not rules:
         return
     ticket = event.ticket
     status_change = event.changes.get("status")
     for rule in rules:
-        if rule.kind == TimeRuleKind.CLOSE_SOLVED and rule.amount and status_change:
-            _schedule_close(rule, ticket, status_change)
-        elif rule.kind == TimeRuleKind.PENDING_REMINDER and status_change:
+        if rule.kind == TimeRuleKind.PENDING_REMINDER and status_change:
             if ticket.status == "pending":
                 schedule_timer(
                     TIMER_KIND,
@@ -73,22 +71,6 @@ def on_ticket_event(event: TicketEvent) -> None:
     sla_rules = [r for r in rules if r.kind == TimeRuleKind.SLA_MINUTES_LEFT]
     if sla_rules:
         _schedule_sla(sla_rules, ticket.pk)
-
-
-def _schedule_close(rule: TimeRule, ticket: Ticket, status_change: tuple[Any, Any]) -> None:
-    from switchboard.tickets.tasks import CLOSE_SOLVED
-
-    if ticket.status == "solved" and ticket.solved_at is not None:
-        # This rule's N replaces the built-in delay for this ticket.
-        cancel_timer(CLOSE_SOLVED, key=str(ticket.pk))
-        schedule_timer(
-            TIMER_KIND,
-            key=_key(rule, ticket.pk),
-            due_at=ticket.solved_at + timedelta(days=rule.amount or 0),
-            payload={"instance": f"solved:{ticket.solved_at.isoformat()}"},
-        )
-    elif status_change[0] == "solved":
-        cancel_timer(TIMER_KIND, key=_key(rule, ticket.pk))
 
 
 def _schedule_sla(rules: list[TimeRule], ticket_id: int) -> None:
@@ -118,12 +100,8 @@ def fire_timer(timer: Timer, now: datetime) -> None:
     if ticket is None:
         return
     if rule is None or not rule.is_active:
-        if rule is None or rule.kind == TimeRuleKind.CLOSE_SOLVED:
-            _hand_close_back(ticket)
         return
-    if rule.kind == TimeRuleKind.CLOSE_SOLVED:
-        _fire_close(rule, ticket, timer, now)
-    elif rule.kind == TimeRuleKind.PENDING_REMINDER:
+    if rule.kind == TimeRuleKind.PENDING_REMINDER:
         # The instance (this pending period) was fixed when the period started.
         instance = timer.payload.get("instance", "")
         if ticket.status == "pending" and instance:
@@ -137,28 +115,6 @@ def fire_timer(timer: Timer, now: datetime) -> None:
         left = (clock.due_at - now).total_seconds() / 60
         if clock.due_at - timedelta(minutes=rule.amount or 0) <= now < clock.due_at:
             fire(rule, ticket, f"clock:{clock.pk}", now, sla=_sla_facts(clock, left))
-
-
-def _hand_close_back(ticket: Ticket) -> None:
-    """The close rule was switched off: the built-in close timer takes the ticket back."""
-    from switchboard.tickets.actions.changes import close_after
-    from switchboard.tickets.tasks import CLOSE_SOLVED
-
-    if ticket.status == "solved" and ticket.solved_at is not None:
-        schedule_timer(CLOSE_SOLVED, key=str(ticket.pk), due_at=ticket.solved_at + close_after())
-
-
-def _fire_close(rule: TimeRule, ticket: Ticket, timer: Timer, now: datetime) -> None:
-    if not rule.amount:
-        _hand_close_back(ticket)
-        return
-    if ticket.status != "solved" or ticket.solved_at is None:
-        return
-    due = ticket.solved_at + timedelta(days=rule.amount)
-    if due > now:  # N was raised since: wait for the new due time
-        schedule_timer(TIMER_KIND, key=timer.key, due_at=due, payload=timer.payload)
-        return
-    fire(rule, ticket, f"solved:{ticket.solved_at.isoformat()}", now, close=True)
 
 
 def _sla_facts(clock: Any, minutes_left: float) -> dict[str, Any]:
@@ -177,11 +133,9 @@ def fire(
     now: datetime,
     *,
     sla: dict[str, Any] | None = None,
-    close: bool = False,
 ) -> TimeRuleFiring | None:
     """Fire `rule` for `ticket` once per `instance` if its conditions hold now."""
     from switchboard.notify.rules import triggers
-    from switchboard.tickets.actions.update import update_ticket
 
     if TimeRuleFiring.objects.filter(rule=rule, ticket=ticket, instance_key=instance).exists():
         return None
@@ -190,10 +144,6 @@ def fire(
     if not conditions.matches(rule.conditions_all, rule.conditions_any, facts):
         return None
     outcome: list[dict[str, Any]] = []
-    if close:
-        update_ticket(ticket=loaded, actor=access.SYSTEM, via="system", at=now, status="closed")
-        outcome.append({"action": "close"})
-        loaded = triggers.load_ticket(ticket.pk)
     if rule.actions:
         context = triggers.RuleContext(
             names=(f"automation.{rule.kind}",),
@@ -231,7 +181,22 @@ def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
         fire(rule, ticket, f"clock:{clock.pk}", now, sla=_sla_facts(clock, minutes_left))
 
 
+def close_delay_days() -> float | None:
+    """N of the first active "Solved → closed after N days" rule, if set: the delay of the
+    tickets app's close timer (None: SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS)."""
+    rule = (
+        TimeRule.objects.filter(
+            is_active=True, kind=TimeRuleKind.CLOSE_SOLVED, amount__isnull=False
+        )
+        .order_by("position", "pk")
+        .first()
+    )
+    return float(rule.amount) if rule is not None and rule.amount else None
+
+
 def connect() -> None:
     from switchboard.sla.hooks import on_sla_event as listen_sla
+    from switchboard.tickets.tasks import use_close_delay
 
     listen_sla(on_sla_event)
+    use_close_delay(close_delay_days)

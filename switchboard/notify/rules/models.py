@@ -177,6 +177,13 @@ class TimeRule(models.Model):
             raise ValidationError({"amount": f"Set N (in {unit}) for this kind of rule."})
         if self.kind == TimeRuleKind.CLOSE_SOLVED and self.amount == 0:
             raise ValidationError({"amount": "Solved tickets close after at least 1 day."})
+        if self.kind == TimeRuleKind.CLOSE_SOLVED and (
+            self.conditions_all or self.conditions_any or self.actions
+        ):
+            raise ValidationError(
+                "This rule only sets after how many days every solved ticket closes: "
+                "it takes no conditions or actions."
+            )
         _clean_rule(self, actions_required=self.kind != TimeRuleKind.CLOSE_SOLVED)
 
 

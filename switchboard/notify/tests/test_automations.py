@@ -92,22 +92,58 @@ def test_pending_reminder_fires_once_per_pending_period(customer, agent):
     assert Delivery.objects.count() == 2
 
 
-def test_close_solved_rule_with_n_takes_over_the_close(customer, agent):
-    """With N set, the time rule closes solved tickets after N days (the built-in timer is
-    cancelled for that ticket); once per solve."""
+def test_close_solved_rule_with_n_sets_the_close_delay(customer, agent):
+    """With N set, solved tickets close after N days: the rule sets the delay of the one close
+    timer (no timer of its own), closed by the system once."""
     rule = TimeRule.objects.get(shipped_key="close_solved")
     rule.amount = 2
     rule.save()
     ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
     at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
     builtin = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
-    assert builtin.due_at is None
+    assert builtin.due_at == TUESDAY + timedelta(days=2)
+    assert not Timer.objects.filter(kind=TIMER_KIND).exists()
     sweep(TUESDAY + timedelta(days=2) - timedelta(seconds=1))
     assert Ticket.objects.get(pk=ticket.pk).status == "solved"
     sweep(TUESDAY + timedelta(days=2))
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.closed_at == TUESDAY + timedelta(days=2)
-    assert TimeRuleFiring.objects.filter(rule=rule, ticket=ticket).count() == 1
+    closing = ticket.audits.filter(events__field="status", events__to_value="closed")
+    assert closing.count() == 1 and closing.get().actor is None
+
+
+def test_raising_n_after_the_solve_waits_for_the_new_due_time(customer, agent):
+    """The close timer re-checks the delay when it fires: N raised since means later."""
+    TimeRule.objects.filter(shipped_key="close_solved").update(amount=2)
+    ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
+    at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
+    TimeRule.objects.filter(shipped_key="close_solved").update(amount=3)
+    sweep(TUESDAY + timedelta(days=2))
+    assert Ticket.objects.get(pk=ticket.pk).status == "solved"
+    sweep(TUESDAY + timedelta(days=3))
+    assert Ticket.objects.get(pk=ticket.pk).status == "closed"
+
+
+def test_close_rule_timers_armed_before_the_merge_of_mechanisms_move_to_the_close_timer(
+    customer, agent
+):
+    """Migration 0010: a due time the close rule armed itself becomes the ticket's close timer."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("switchboard.notify.migrations.0010_close_rule_timers")
+    rule = TimeRule.objects.get(shipped_key="close_solved")
+    ticket = at(TUESDAY, create_ticket, actor=customer, subject="Help", description="x")
+    at(TUESDAY, solve_ticket, ticket=ticket, actor=agent, comment="Fixed")
+    Timer.objects.filter(kind="tickets.close_solved").update(due_at=None)
+    Timer.objects.create(
+        kind=TIMER_KIND, key=f"{rule.pk}:{ticket.pk}", due_at=TUESDAY + timedelta(days=2)
+    )
+    migration.forward(apps, None)
+    assert not Timer.objects.filter(kind=TIMER_KIND).exists()
+    moved = Timer.objects.get(kind="tickets.close_solved", key=str(ticket.pk))
+    assert moved.due_at == TUESDAY + timedelta(days=2)
 
 
 def test_close_solved_rule_without_n_leaves_the_builtin_timer(customer, agent, settings):
@@ -207,3 +243,7 @@ def test_time_rule_validation():
     with pytest.raises(ValidationError, match="non-empty list"):
         TimeRule(title="y", kind="sla_breached").full_clean()
     TimeRule(title="z", kind="close_solved", amount=3).full_clean()
+    with pytest.raises(ValidationError, match="no conditions or actions"):
+        TimeRule(
+            title="w", kind="close_solved", actions=[{"type": "add_tags", "value": "a"}]
+        ).full_clean()

@@ -3,10 +3,8 @@ updates, replies, merges and the close rule), and the solved → closed timer th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from django.conf import settings
 
 from switchboard.accounts import access
 from switchboard.accounts.access import SYSTEM, Actor
@@ -26,11 +24,7 @@ from switchboard.tickets.actions.fields import (
     write_tags,
 )
 from switchboard.tickets.models import Priority, Ticket, TicketStatus, TicketType
-from switchboard.tickets.tasks import CLOSE_SOLVED
-
-
-def close_after() -> timedelta:
-    return timedelta(days=float(getattr(settings, "SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS", 4)))
+from switchboard.tickets.tasks import CLOSE_SOLVED, close_after
 
 
 def close_timer(ticket: Ticket, old_status: str) -> None:

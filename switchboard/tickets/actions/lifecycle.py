@@ -11,16 +11,17 @@ from switchboard.accounts.models import Role, User
 from switchboard.core.errors import PermissionDenied
 from switchboard.core.timers import cancel_timer, schedule_timer
 from switchboard.tickets.actions.audit import Audit, saved_id
-from switchboard.tickets.actions.changes import close_after, transition_status
+from switchboard.tickets.actions.changes import transition_status
 from switchboard.tickets.actions.fields import normalize_tags, write_tags
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import Channel, Ticket, TicketStatus
-from switchboard.tickets.tasks import CLOSE_SOLVED
+from switchboard.tickets.tasks import CLOSE_SOLVED, close_after
 
 
 @transaction.atomic
 def close_if_still_solved(*, ticket_id: int, now: datetime) -> bool:
-    """The solved → closed time rule; does nothing if the ticket moved on since."""
+    """Solved → closed (the `tickets.close_solved` timer); does nothing if the ticket moved on
+    since, and waits for the new due time if the delay was raised."""
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None or ticket.status != TicketStatus.SOLVED or ticket.solved_at is None:
         return False
