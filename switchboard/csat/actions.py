@@ -32,9 +32,9 @@ from switchboard.csat.models import (
     TaskStatus,
 )
 from switchboard.tickets.models import Channel, Ticket, TicketStatus
+from switchboard.tickets.vocab import TAG_CLOSE_BY_MERGE
 
 TAG_SURVEY_SENT = "csat_survey_sent"
-TAG_CLOSE_BY_MERGE = "close_by_merge"
 WEBHOOK_EVENT = "satisfaction_rating.created"
 MAX_COMMENT = 5000
 

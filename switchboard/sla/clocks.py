@@ -37,7 +37,8 @@ from switchboard.sla.models import (
     TicketClock,
 )
 from switchboard.tickets.events import EventKind, TicketEvent
-from switchboard.tickets.models import TAG_ENTITLEMENT_UNVERIFIED, Comment, Ticket, TicketStatus
+from switchboard.tickets.models import Comment, Ticket, TicketStatus
+from switchboard.tickets.vocab import TAG_ENTITLEMENT_UNVERIFIED
 
 logger = logging.getLogger(__name__)
 

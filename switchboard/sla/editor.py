@@ -19,7 +19,8 @@ from switchboard.core.rule_editor import (
     plain_choices,
 )
 from switchboard.sla.conditions import FIELDS
-from switchboard.tickets.models import PRIORITY_ORDER, Channel, TicketType
+from switchboard.tickets.models import Channel, TicketType
+from switchboard.tickets.vocab import PRIORITY_ORDER
 
 LABELS = {"organization.id": "Organization", "organization.name": "Organization name"}
 

@@ -7,48 +7,15 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from switchboard.accounts.models import ProductLine, Region
+from switchboard.tickets import vocab
+from switchboard.tickets.vocab import SEVERITY
 
-
-class TicketStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    HOLD = "hold", "On-hold"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
-
-
-STATUS_ORDER = [s.value for s in TicketStatus]
-
-
-class Priority(models.TextChoices):
-    """Priority = severity: urgent is severity 1, low is severity 4."""
-
-    LOW = "low", "Low (severity 4)"
-    NORMAL = "normal", "Normal (severity 3)"
-    HIGH = "high", "High (severity 2)"
-    URGENT = "urgent", "Urgent (severity 1)"
-
-
-SEVERITY = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
-PRIORITY_ORDER = ["low", "normal", "high", "urgent"]
-
-
-class TicketType(models.TextChoices):
-    QUESTION = "question", "Question"
-    INCIDENT = "incident", "Incident"
-    PROBLEM = "problem", "Problem"
-    TASK = "task", "Task"
-
-
-class Channel(models.TextChoices):
-    WEB = "web", "Web (portal or agent workspace)"
-    EMAIL = "email", "Email"
-    API = "api", "API"
-    MAILING_LIST = "mailing_list", "Mailing list"
-    CHAT = "chat", "Chat"
-    PHONE = "phone", "Phone"
-    SYSTEM = "system", "System"
+# The lists live in tickets/vocab.py (pure, shared with the condition language and the search
+# parser); members are the upper-cased values (TicketStatus.NEW, Priority.URGENT, ...).
+TicketStatus = models.TextChoices("TicketStatus", vocab.choices_members(vocab.STATUSES))
+Priority = models.TextChoices("Priority", vocab.choices_members(vocab.PRIORITIES))
+TicketType = models.TextChoices("TicketType", vocab.choices_members(vocab.TICKET_TYPES))
+Channel = models.TextChoices("Channel", vocab.choices_members(vocab.CHANNELS))
 
 
 class Ticket(models.Model):
@@ -177,11 +144,6 @@ class Ticket(models.Model):
 
     def tag_names(self) -> list[str]:
         return sorted(t.name for t in self.tags.all())
-
-
-# Added to a ticket whose requester's entitlement is not verified (no organization yet): its SLA
-# clock waits, a shipped view lists it. The one copy of the name (tickets, sla, saved views).
-TAG_ENTITLEMENT_UNVERIFIED = "entitlement_unverified"
 
 
 class TicketTag(models.Model):

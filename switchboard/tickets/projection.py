@@ -36,7 +36,6 @@ from switchboard.accounts import access
 from switchboard.accounts.models import Region
 from switchboard.core.errors import NotFound
 from switchboard.tickets.models import (
-    SEVERITY,
     AuditEvent,
     Comment,
     Priority,
@@ -45,6 +44,7 @@ from switchboard.tickets.models import (
     TicketStatus,
     TicketTag,
 )
+from switchboard.tickets.vocab import SEVERITY
 
 # Audit fields an end-user may see change (an allow-list: a new internal field stays hidden).
 CUSTOMER_AUDIT_FIELDS = frozenset(

@@ -30,16 +30,13 @@ from django.utils import timezone
 from switchboard.accounts import access
 from switchboard.accounts.models import ProductLine, Region
 from switchboard.core.errors import ValidationFailed
-from switchboard.tickets.models import (
+from switchboard.tickets.models import Ticket, TicketTag, TicketType, View
+from switchboard.tickets.queries import visible_tickets
+from switchboard.tickets.vocab import (
     PRIORITY_ORDER,
     STATUS_ORDER,
     TAG_ENTITLEMENT_UNVERIFIED,
-    Ticket,
-    TicketTag,
-    TicketType,
-    View,
 )
-from switchboard.tickets.queries import visible_tickets
 
 IS = ("is", "is_not")
 ORDERED = ("is", "is_not", "less_than", "greater_than")

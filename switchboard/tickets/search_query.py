@@ -137,6 +137,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypeAlias
 
+from switchboard.tickets.vocab import PRIORITY_ORDER, STATUS_ORDER
+from switchboard.tickets.vocab import TICKET_TYPE_VALUES as TICKET_TYPES
+
 __all__ = [
     "COMPARISON_OPS",
     "DATE_KEYS",
@@ -167,9 +170,6 @@ __all__ = [
 
 MAX_QUERY_LENGTH = 1000
 
-STATUS_ORDER: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed")
-PRIORITY_ORDER: tuple[str, ...] = ("low", "normal", "high", "urgent")
-TICKET_TYPES: tuple[str, ...] = ("question", "incident", "problem", "task")
 RESULT_TYPES: tuple[str, ...] = ("ticket", "user", "organization")
 #: The channels (tickets.models.Channel, which a test keeps equal) and Zendesk's other spellings.
 VIA_CHANNELS: tuple[str, ...] = ("web", "email", "api", "mailing_list", "chat", "phone", "system")

@@ -18,8 +18,9 @@ from switchboard.core.rule_editor import (
     labelled_choices,
     plain_choices,
 )
-from switchboard.tickets.models import PRIORITY_ORDER, STATUS_ORDER, TicketType
+from switchboard.tickets.models import TicketType
 from switchboard.tickets.saved_views import FIELDS
+from switchboard.tickets.vocab import PRIORITY_ORDER, STATUS_ORDER
 
 NUMBERS = {
     "sla_due_within_minutes",

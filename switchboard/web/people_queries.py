@@ -20,8 +20,9 @@ from switchboard.crm.checks import uncertain_entitlement
 from switchboard.crm.models import CrmAccount, CrmContact
 from switchboard.csat import kpi
 from switchboard.csat.queries import Window, organization_summary
-from switchboard.tickets.models import STATUS_ORDER, Ticket, TicketStatus
+from switchboard.tickets.models import Ticket, TicketStatus
 from switchboard.tickets.queries import visible_tickets
+from switchboard.tickets.vocab import STATUS_ORDER
 
 PER_PAGE = 25
 HISTORY = 10

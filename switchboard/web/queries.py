@@ -20,18 +20,10 @@ from switchboard.core.paging import paginate
 from switchboard.crm.checks import uncertain_entitlement
 from switchboard.sla.models import ClockState, Metric, TicketClock
 from switchboard.sla.queries import clocks_for, time_left
-from switchboard.tickets.models import (
-    PRIORITY_ORDER,
-    STATUS_ORDER,
-    Attachment,
-    AuditEvent,
-    Macro,
-    Ticket,
-    TicketAudit,
-    View,
-)
+from switchboard.tickets.models import Attachment, AuditEvent, Macro, Ticket, TicketAudit, View
 from switchboard.tickets.queries import comments_for, ticket_for_user
 from switchboard.tickets.saved_views import tickets_in_view, views_for
+from switchboard.tickets.vocab import PRIORITY_ORDER, STATUS_ORDER
 from switchboard.web.presenters import clock_row, sla_badge
 
 PER_PAGE = 50

@@ -19,9 +19,10 @@ from switchboard.accounts import access
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.core.errors import NotFound, ValidationFailed
 from switchboard.tickets.actions.bulk import bulk_update, ticket_ids_from
-from switchboard.tickets.models import PRIORITY_ORDER, STATUS_ORDER, Macro, View
+from switchboard.tickets.models import Macro, View
 from switchboard.tickets.saved_views import tickets_in_view
 from switchboard.tickets.view_actions import create_view
+from switchboard.tickets.vocab import PRIORITY_ORDER, STATUS_ORDER
 from switchboard.web import queries
 from switchboard.web.auth import agent_page
 

@@ -15,10 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-STATUSES = ["new", "open", "pending", "hold", "solved", "closed"]
-PRIORITIES = ["low", "normal", "high", "urgent"]
-TICKET_TYPES = ["", "question", "incident", "problem", "task"]
-CHANNELS = ["web", "email", "api", "mailing_list", "chat", "phone", "system"]
+from switchboard.tickets.vocab import (
+    CHANNEL_VALUES,
+    PRIORITY_ORDER,
+    STATUS_ORDER,
+    TICKET_TYPE_VALUES,
+)
+
+STATUSES = list(STATUS_ORDER)
+PRIORITIES = list(PRIORITY_ORDER)
+TICKET_TYPES = ["", *TICKET_TYPE_VALUES]
+CHANNELS = list(CHANNEL_VALUES)
 PRODUCT_LINES = ["", "self_managed", "saas"]
 REGIONS = ["all", "amer", "emea", "apac"]
 SUPPORT_LEVELS = ["none", "standard", "priority"]

@@ -30,7 +30,6 @@ from switchboard.tickets.actions.fields import (
 from switchboard.tickets.actions.uploads import NewFile, Posted, attach_files
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import (
-    TAG_ENTITLEMENT_UNVERIFIED,
     AuditEvent,
     Channel,
     Comment,
@@ -40,6 +39,7 @@ from switchboard.tickets.models import (
     TicketStatus,
     TicketType,
 )
+from switchboard.tickets.vocab import TAG_ENTITLEMENT_UNVERIFIED
 
 
 def mailing_list_addresses() -> set[str]:

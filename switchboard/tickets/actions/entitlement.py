@@ -18,13 +18,8 @@ from switchboard.accounts.models import Organization, User
 from switchboard.tickets.actions.audit import Audit
 from switchboard.tickets.actions.changes import apply_changes
 from switchboard.tickets.actions.update import save_changes
-from switchboard.tickets.models import (
-    TAG_ENTITLEMENT_UNVERIFIED,
-    Channel,
-    Ticket,
-    TicketStatus,
-    TicketTag,
-)
+from switchboard.tickets.models import Channel, Ticket, TicketStatus, TicketTag
+from switchboard.tickets.vocab import TAG_ENTITLEMENT_UNVERIFIED
 
 UNSOLVED = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.HOLD)
 

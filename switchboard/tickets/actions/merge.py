@@ -17,8 +17,7 @@ from switchboard.tickets.actions.changes import close_timer, transition_status
 from switchboard.tickets.actions.fields import choice, write_tags
 from switchboard.tickets.events import EventKind, TicketEvent, emit
 from switchboard.tickets.models import Channel, Comment, Ticket, TicketStatus
-
-TAG_CLOSE_BY_MERGE = "close_by_merge"
+from switchboard.tickets.vocab import TAG_CLOSE_BY_MERGE
 
 
 @dataclass(frozen=True)

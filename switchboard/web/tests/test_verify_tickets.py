@@ -16,7 +16,8 @@ from switchboard.sla.models import ClockEvent, Metric, TicketClock
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.entitlement import verify_requester
 from switchboard.tickets.actions.update import update_ticket
-from switchboard.tickets.models import TAG_ENTITLEMENT_UNVERIFIED, AuditEvent, Ticket, TicketAudit
+from switchboard.tickets.models import AuditEvent, Ticket, TicketAudit
+from switchboard.tickets.vocab import TAG_ENTITLEMENT_UNVERIFIED
 
 pytestmark = pytest.mark.django_db
 
