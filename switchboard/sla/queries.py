@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from switchboard.sla.clocks import time_left
@@ -40,3 +40,12 @@ def breached() -> QuerySet[Ticket]:
     """Unsolved tickets with a breached clock still waiting for its reply or resolution."""
     clocks = TicketClock.objects.filter(state=ClockState.BREACHED, stopped_at__isnull=True)
     return Ticket.objects.filter(pk__in=clocks.values("ticket_id")).exclude(status__in=_DONE)
+
+
+def unanswered_breach() -> Q:
+    """Tickets with a clock the sweeper marked breached that nobody has answered since (the
+    saved views' "SLA breached" condition; registered in apps.py)."""
+    unanswered = TicketClock.objects.filter(
+        ticket_id=OuterRef("pk"), state=ClockState.BREACHED, stopped_at__isnull=True
+    )
+    return Q(Exists(unanswered))

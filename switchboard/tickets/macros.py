@@ -61,7 +61,8 @@ def expand_deferred(
         return body
     if not _booking_link_minters:
         raise ValidationFailed(
-            "Booking links need the customer-calls app (switchboard.calls).", field="body"
+            "body: booking links are not available (customer calls are not set up).",
+            field="body",
         )
     url = _booking_link_minters[0](ticket, actor, options or {})
     return _BOOKING_LINK_RE.sub(lambda _: url, body)

@@ -16,10 +16,8 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -190,15 +188,21 @@ def _compile_sla_due_within(operator: str, minutes: Any, ctx: _Ctx) -> Q:
     return Q(sla_due_at__gte=ctx.now, sla_due_at__lt=ctx.now + timedelta(minutes=minutes))
 
 
+# "Has a breached clock nobody has answered since": the SLA app registers it (tickets sits below
+# sla and does not import it); a filter on the ticket rows, e.g. an Exists() subquery.
+_unanswered_breach: list[Callable[[], Q]] = []
+
+
+def register_unanswered_breach(build: Callable[[], Q]) -> None:
+    _unanswered_breach[:] = [build]
+
+
 def _compile_sla_breached(operator: str, breached: Any, ctx: _Ctx) -> Q:
     # Past due but not yet swept, or a clock the sweeper marked breached and nobody has answered
     # since (its ticket's sla_due_at has moved on to the next running clock, or to NULL).
-    from switchboard.sla.models import ClockState, TicketClock
-
-    unanswered = TicketClock.objects.filter(
-        ticket_id=OuterRef("pk"), state=ClockState.BREACHED, stopped_at__isnull=True
-    )
-    q = Q(sla_due_at__lt=ctx.now) | Q(Exists(unanswered))
+    q = Q(sla_due_at__lt=ctx.now)
+    if _unanswered_breach:
+        q |= _unanswered_breach[0]()
     if operator == "is_not":
         breached = not breached
     return q if breached else ~q
