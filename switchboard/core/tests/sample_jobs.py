@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from switchboard.core.jobs import job
 from switchboard.core.models import Timer
-from switchboard.core.timers import timer_handler
+from switchboard.core.timers import schedule_timer, timer_handler
 
 
 def _append(path: str, line: str) -> None:
@@ -55,3 +56,16 @@ def slow_unless_retried(marker: str) -> str:
 @timer_handler("test.append")
 def append_timer(timer: Timer, now: object) -> None:
     _append(timer.payload["path"], timer.key)
+
+
+@timer_handler("test.rearm")
+def rearm_timer(timer: Timer, now: datetime) -> None:
+    """Appends its key, and re-arms itself a minute later while the payload says `again`."""
+    _append(timer.payload["path"], timer.key)
+    if timer.payload.get("again"):
+        schedule_timer(
+            "test.rearm",
+            key=timer.key,
+            due_at=now + timedelta(minutes=1),
+            payload={"path": timer.payload["path"]},
+        )

@@ -123,6 +123,21 @@ def test_timer_fires_once_when_due_and_can_be_moved_or_cancelled(tmp_path):
     assert Timer.objects.get(key="a").fired_at == now + timedelta(minutes=3)
 
 
+def test_a_handler_that_re_arms_its_timer_keeps_the_new_due_time(tmp_path):
+    """A handler may move its own deadline (e.g. "not yet: the delay was raised"): the sweep
+    records the firing without clearing the new due time."""
+    witness = tmp_path / "w"
+    now = timezone.now()
+    schedule_timer("test.rearm", key="r", due_at=now, payload={"path": str(witness), "again": 1})
+    run_all_sweeps(now)
+    assert lines(witness) == ["r"]
+    assert Timer.objects.get(key="r").due_at == now + timedelta(minutes=1)
+    run_all_sweeps(now + timedelta(minutes=2))
+    run_all_sweeps(now + timedelta(hours=1))
+    assert lines(witness) == ["r", "r"]
+    assert Timer.objects.get(key="r").due_at is None
+
+
 def test_a_failing_timer_handler_is_retried_later_without_blocking_others(tmp_path):
     """A handler error parks that timer with backoff and the error text; the others still fire."""
     witness = tmp_path / "w"
