@@ -42,8 +42,8 @@ def shoot_portal(page: Any, base_url: str, path: str | Path) -> Path:
     page.get_by_label("Current behaviour").fill("Jobs stay in 'pending' and never start")
     page.get_by_label("Expected behaviour").fill("Jobs start within a minute")
     page.get_by_label("Recent changes").fill("Upgraded the runners on Sunday")
-    page.get_by_label("Version").fill("16.4.1")
-    page.get_by_label("Install type").select_option("Docker")
+    page.get_by_label("Version", exact=True).first.fill("16.4.1")
+    page.get_by_label("Install type", exact=True).first.select_option("Docker")
     page.get_by_label("Severity 2 — High").check()
     page.get_by_label("Preferred region").select_option("emea")
     page.get_by_label("Business impact").click()  # let the sensitive-information check answer
