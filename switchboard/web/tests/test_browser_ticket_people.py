@@ -30,11 +30,9 @@ def desk():
     return agent, customer
 
 
-def test_agent_creates_a_ticket_for_a_customer_with_a_cc(page, desk):
-    agent, customer = desk
-    sign_in(page, agent.email)
-    page.wait_for_url(re.compile(r"/$"))
-
+def new_ticket_with_a_cc(page, assignee: str) -> None:
+    """From the header's "New ticket": a task for Peter (picked by name) with samir@initech.test
+    copied, assigned to `assignee`, with a public first comment; waits for the ticket page."""
     page.click("nav >> text=New ticket")
     page.wait_for_url(re.compile(r"/tickets/new$"))
     page.fill("#nt-requester", "Peter")  # the picker offers people by name
@@ -44,12 +42,19 @@ def test_agent_creates_a_ticket_for_a_customer_with_a_cc(page, desk):
     page.fill("#nt-subject", "Your TLS certificate expires on Friday")
     page.select_option("#nt-type", "task")
     page.select_option("#nt-priority", "high")
-    page.select_option("#nt-assignee", label="Ada Agent")
+    page.select_option("#nt-assignee", label=assignee)
     page.check("#nt-visibility input[value=public]")
     page.fill("#nt-body", "Renew it before Friday; the steps are below.")
     page.click("#nt-submit")
-
     page.wait_for_url(re.compile(r"/tickets/\d+/$"))
+
+
+def test_agent_creates_a_ticket_for_a_customer_with_a_cc(page, desk):
+    agent, customer = desk
+    sign_in(page, agent.email)
+    page.wait_for_url(re.compile(r"/$"))
+
+    new_ticket_with_a_cc(page, "Ada Agent")
     ticket = Ticket.objects.get(subject="Your TLS certificate expires on Friday")
     assert page.url.endswith(f"/tickets/{ticket.pk}/")
     cc = page.locator("#ccs li[data-cc='samir@initech.test']")

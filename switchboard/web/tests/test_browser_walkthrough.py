@@ -38,6 +38,7 @@ from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.models import Ticket, TicketAudit, View
 from switchboard.web.tests.conftest import install_shipped_config
 from switchboard.web.tests.test_browser import sign_in
+from switchboard.web.tests.test_browser_ticket_people import new_ticket_with_a_cc
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -93,20 +94,7 @@ def test_a_manager_walks_through_the_workspace(page, desk):
     page.wait_for_url(re.compile(r"/$"))
 
     # 1. a ticket for a customer with a CC, from /tickets/new
-    page.click("nav >> text=New ticket")
-    page.wait_for_url(re.compile(r"/tickets/new$"))
-    page.fill("#nt-requester", "Peter")  # the picker offers people by name
-    page.locator("#people-options option[value='peter@initech.test']").wait_for(state="attached")
-    page.fill("#nt-requester", "peter@initech.test")
-    page.fill("#nt-ccs", "samir@initech.test")
-    page.fill("#nt-subject", "Your TLS certificate expires on Friday")
-    page.select_option("#nt-type", "task")
-    page.select_option("#nt-priority", "high")
-    page.select_option("#nt-assignee", label="Mia Manager")
-    page.check("#nt-visibility input[value=public]")
-    page.fill("#nt-body", "Renew it before Friday; the steps are below.")
-    page.click("#nt-submit")
-    page.wait_for_url(re.compile(r"/tickets/\d+/$"))
+    new_ticket_with_a_cc(page, "Mia Manager")  # requester picked by name, a new CC
     ticket = Ticket.objects.get(subject="Your TLS certificate expires on Friday")
     assert page.url.endswith(f"/tickets/{ticket.pk}/")
     assert page.locator("#ccs li[data-cc='samir@initech.test']").is_visible()
