@@ -55,17 +55,6 @@ def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def when(t: datetime | None, zone: ZoneInfo) -> dict[str, str] | None:
-    """A time for the page: in the viewer's zone, UTC for the hover title, ISO for machines."""
-    if t is None:
-        return None
-    return {
-        "local": local_time(t, zone),
-        "utc": t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "iso": t.isoformat(),
-    }
-
-
 def _int(raw: str | None, name: str) -> int | None:
     if not raw:
         return None
@@ -102,7 +91,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "incidents": [
             {
                 "row": incident,
-                "created": when(incident.created_at, zone),
+                "created": incident.created_at,
                 "by": _person_name(incident.acknowledged_by or incident.resolved_by)
                 if incident.acknowledged_by_id or incident.resolved_by_id
                 else "",
@@ -142,7 +131,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     timeline = [
         {
             "entry": entry,
-            "at": when(entry.at, zone),
+            "at": entry.at,
             "who": (entry.user.name or entry.user.email) if entry.user else "",
             "person": entry.kind in PERSON_KINDS,
             "level": entry.level + 1 if entry.level is not None else None,
@@ -151,11 +140,11 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "incident": incident,
-        "created": when(incident.created_at, zone),
-        "acknowledged": when(incident.acknowledged_at, zone),
-        "resolved": when(incident.resolved_at, zone),
-        "snoozed_until": when(incident.snoozed_until, zone),
-        "next_escalation": when(incident.next_escalation_at, zone),
+        "created": incident.created_at,
+        "acknowledged": incident.acknowledged_at,
+        "resolved": incident.resolved_at,
+        "snoozed_until": incident.snoozed_until,
+        "next_escalation": incident.next_escalation_at,
         "timeline": timeline,
         "levels": _levels(incident),
         "agents": queries.agents(),
