@@ -54,7 +54,6 @@ def test_every_agent_page_fits_a_phone_with_the_menu_collapsed(phone, agent_desk
         "/oncall/incidents/",
         f"/oncall/incidents/{incident.pk}/",
         "/oncall/incidents/new/",
-        "/csat/",
         "/csat/tasks/",
         "/calls/",
         "/calls/settings",
