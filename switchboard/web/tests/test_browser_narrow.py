@@ -57,6 +57,9 @@ def test_every_agent_page_fits_a_phone_with_the_menu_collapsed(phone, agent_desk
         "/csat/tasks/",
         "/calls/",
         "/calls/settings",
+        "/settings/api-tokens",
+        f"/users/{ticket.requester_id}/",
+        f"/organizations/{ticket.organization_id}/",
     ]:
         fits_and_collapsed(phone, url)
 

@@ -54,13 +54,18 @@ def test_the_ticket_page_and_oncall_show_the_same_time_for_the_same_instant(
         "/calls/",
         "/calls/settings",
         "/calls/suggested",
+        "/settings/api-tokens",
         "TICKET",
         "TICKET/history",
+        "USER",
+        "ORGANIZATION",
     ],
 )
-def test_every_agent_page_has_the_app_header(agent_client, make_ticket, url):
+def test_every_agent_page_has_the_app_header(agent_client, make_ticket, customer, url):
     if url.startswith("TICKET"):
         url = url.replace("TICKET", f"/tickets/{make_ticket().pk}/").replace("//", "/")
+    url = url.replace("USER", f"/users/{customer.pk}/")
+    url = url.replace("ORGANIZATION", f"/organizations/{customer.organization_id}/")
     response = agent_client.get(url)
     assert response.status_code == 200, url
     html = response.content.decode()
