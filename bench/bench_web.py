@@ -390,6 +390,20 @@ def pages(data: dict) -> list[Page]:
             "Tickets",
         ),
         Page("manager dashboard", "/dashboard", "agent", "<svg"),
+        Page("who is on call (/oncall/)", "/oncall/", "agent", "Who is on call"),
+        Page("incident list (open)", "/oncall/incidents/", "agent", "<h1>Incidents</h1>"),
+        Page(
+            f"organization page ({data['org_tickets']:,} tickets; first page)",
+            f"/organizations/{data['org_id']}/",
+            "agent",
+            data["org_name"],
+        ),
+        Page(
+            f"user page ({data['customer_tickets']:,} tickets; first page)",
+            f"/users/{data['customer_id']}/",
+            "agent",
+            data["customer_name"],
+        ),
         Page(
             f"user page ({data['customer_tickets']:,} requested tickets; first page of 25)",
             f"/users/{data['customer_id']}/",
