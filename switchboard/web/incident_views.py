@@ -6,10 +6,9 @@ and the form that opens an incident by hand. Agents and admins only: anyone else
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +20,7 @@ from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
 from switchboard.oncall import actions, queries
 from switchboard.oncall.models import Incident, IncidentStatus, LogKind
-from switchboard.oncall.views import local_time, viewer_zone
+from switchboard.oncall.views import viewer_zone
 from switchboard.web.auth import agent_page
 
 TABS = [
