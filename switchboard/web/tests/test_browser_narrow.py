@@ -61,6 +61,7 @@ def test_every_agent_page_fits_a_phone_with_the_menu_collapsed(phone, agent_desk
         "/calls/",
         "/calls/settings",
         "/settings/api-tokens",
+        "/tickets/new",
         f"/users/{ticket.requester_id}/",
         f"/organizations/{ticket.organization_id}/",
     ]:

@@ -55,6 +55,7 @@ def test_the_ticket_page_and_oncall_show_the_same_time_for_the_same_instant(
         "/calls/settings",
         "/calls/suggested",
         "/settings/api-tokens",
+        "/tickets/new",
         "TICKET",
         "TICKET/history",
         "USER",
