@@ -23,8 +23,9 @@ What it does:
 
 Pages: `/` (agent home, view counts, due soonest), `/views/<id>/` for "Breaching within 2 h"
 and "Unassigned tickets" (5,000+ tickets), `/tickets/<id>/` for the 40-comment ticket,
-`/search?q=...`, `/dashboard`, the demo customer's `/users/<id>/` and their organization's
-`/organizations/<id>/`, and the customer's `/portal/`.
+`/search?q=...`, `/dashboard`, `/oncall/`, the incident list `/oncall/incidents/`, the demo
+customer's `/users/<id>/` and their organization's `/organizations/<id>/`, and the customer's
+`/portal/`.
 
 The server is taken from BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), the scratch
 database's name from BENCH_WEB_DB (default switchboard_bench_web). There is no
@@ -390,6 +391,8 @@ def pages(data: dict) -> list[Page]:
             "Tickets",
         ),
         Page("manager dashboard", "/dashboard", "agent", "<svg"),
+        Page("who is on call (/oncall/)", "/oncall/", "agent", "Who is on call"),
+        Page("incident list (open)", "/oncall/incidents/", "agent", "<h1>Incidents</h1>"),
         Page(
             f"user page ({data['customer_tickets']:,} requested tickets; first page of 25)",
             f"/users/{data['customer_id']}/",

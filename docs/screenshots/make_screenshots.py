@@ -5,8 +5,9 @@
 Builds a throw-away SQLite database in a temporary directory (`migrate` + `seed_demo`), starts
 `manage.py runserver` on a free local port, signs in as the demo agent with Playwright driving
 Debian's Chromium (/usr/bin/chromium, headless; nothing is downloaded), and writes
-agent-home.png, ticket-page.png and dashboard.png next to this file. If portal_shots.py is here
-too, its `shoot_portal` adds the customer portal's portal-form.png. Your own database is not
+agent-home.png, ticket-page.png and dashboard.png next to this file, and the phone (375 px)
+shots agent-home-phone.png, agent-menu-phone.png and ticket-page-phone.png. If portal_shots.py
+is here too, its `shoot_portal` adds the customer portal's portal-form.png. Your own database is not
 touched. Pass `--base-url http://host:port` to shoot a server that is already running with the
 demo data instead.
 """
@@ -30,6 +31,7 @@ CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 AGENT_EMAIL = "agent@switchboard.test"
 PASSWORD = "switchboard"
 VIEWPORT = {"width": 1366, "height": 800}
+PHONE = {"width": 375, "height": 812}
 
 
 def _free_port() -> int:
@@ -85,6 +87,26 @@ def shoot_agent(page: object, base_url: str, out: Path) -> list[Path]:
     return written
 
 
+def shoot_phone(page: object, base_url: str, out: Path) -> list[Path]:
+    """The same agent on a 375 px phone: the home page (menu collapsed), the menu open, and a
+    ticket page (full length)."""
+    page.goto(f"{base_url}/login/")  # type: ignore[attr-defined]
+    page.fill("#id_username", AGENT_EMAIL)  # type: ignore[attr-defined]
+    page.fill("#id_password", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base_url}/")  # type: ignore[attr-defined]
+    written = [out / "agent-home-phone.png", out / "agent-menu-phone.png"]
+    page.screenshot(path=str(written[0]))  # type: ignore[attr-defined]
+    page.click(".menu-toggle")  # type: ignore[attr-defined]
+    page.screenshot(path=str(written[1]))  # type: ignore[attr-defined]
+    page.click(".menu-toggle")  # type: ignore[attr-defined]
+    page.locator("td.subject a").first.click()  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base_url}/tickets/**")  # type: ignore[attr-defined]
+    written.append(out / "ticket-page-phone.png")
+    page.screenshot(path=str(written[-1]), full_page=True)  # type: ignore[attr-defined]
+    return written
+
+
 def shoot_all(base_url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -95,6 +117,9 @@ def shoot_all(base_url: str, out: Path) -> list[Path]:
         )
         context = browser.new_context(viewport=VIEWPORT)
         written += shoot_agent(context.new_page(), base_url, out)
+        context.close()
+        context = browser.new_context(viewport=PHONE)
+        written += shoot_phone(context.new_page(), base_url, out)
         context.close()
         portal = HERE / "portal_shots.py"
         if portal.exists():  # the customer portal's own screenshot

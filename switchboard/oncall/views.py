@@ -245,6 +245,8 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
             "name": names[shift.user] if known else "Nobody",
             "unknown": None if known else shift.user,
             "override": shift.source == "override",
+            "start_at": shift.start,
+            "end_at": shift.end,
             "start": local_time(shift.start, zone),
             "end": local_time(shift.end, zone),
             "start_utc": shift.start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -273,7 +275,7 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "days": days,
         "now": local_time(now, zone),
-        "now_utc": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "now_at": now,
         "until": local_time(window_end, zone),
         "zone": str(zone),
     }

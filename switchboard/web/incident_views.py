@@ -6,10 +6,9 @@ and the form that opens an incident by hand. Agents and admins only: anyone else
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +20,7 @@ from switchboard.accounts.models import User
 from switchboard.core.errors import ValidationFailed
 from switchboard.oncall import actions, queries
 from switchboard.oncall.models import Incident, IncidentStatus, LogKind
-from switchboard.oncall.views import local_time, viewer_zone
+from switchboard.oncall.views import viewer_zone
 from switchboard.web.auth import agent_page
 
 TABS = [
@@ -53,17 +52,6 @@ def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return guarded(request, *args, **kwargs)
 
     return wrapper
-
-
-def when(t: datetime | None, zone: ZoneInfo) -> dict[str, str] | None:
-    """A time for the page: in the viewer's zone, UTC for the hover title, ISO for machines."""
-    if t is None:
-        return None
-    return {
-        "local": local_time(t, zone),
-        "utc": t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "iso": t.isoformat(),
-    }
 
 
 def _int(raw: str | None, name: str) -> int | None:
@@ -102,7 +90,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "incidents": [
             {
                 "row": incident,
-                "created": when(incident.created_at, zone),
+                "created": incident.created_at,
                 "by": _person_name(incident.acknowledged_by or incident.resolved_by)
                 if incident.acknowledged_by_id or incident.resolved_by_id
                 else "",
@@ -142,7 +130,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     timeline = [
         {
             "entry": entry,
-            "at": when(entry.at, zone),
+            "at": entry.at,
             "who": (entry.user.name or entry.user.email) if entry.user else "",
             "person": entry.kind in PERSON_KINDS,
             "level": entry.level + 1 if entry.level is not None else None,
@@ -151,11 +139,11 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "incident": incident,
-        "created": when(incident.created_at, zone),
-        "acknowledged": when(incident.acknowledged_at, zone),
-        "resolved": when(incident.resolved_at, zone),
-        "snoozed_until": when(incident.snoozed_until, zone),
-        "next_escalation": when(incident.next_escalation_at, zone),
+        "created": incident.created_at,
+        "acknowledged": incident.acknowledged_at,
+        "resolved": incident.resolved_at,
+        "snoozed_until": incident.snoozed_until,
+        "next_escalation": incident.next_escalation_at,
         "timeline": timeline,
         "levels": _levels(incident),
         "agents": queries.agents(),

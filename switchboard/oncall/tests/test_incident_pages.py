@@ -137,7 +137,7 @@ def test_incident_page_shows_the_log_as_a_timeline_in_the_agents_zone(
     html = response.content.decode()
     assert response.status_code == 200
     # 12:03 UTC is 13:03 in Berlin; UTC on hover
-    assert 'title="2026-03-02 12:03:00 UTC">Mon 02 Mar 13:03</time>' in html
+    assert 'title="2026-03-02 12:03 UTC">Mon 02 Mar 13:03</time>' in html
     kinds = [t["entry"].kind for t in response.context["timeline"]]
     assert kinds[0] == LogKind.TRIGGER and kinds[-1] == LogKind.ACKNOWLEDGE
     assert "notifying amer@switchboard.test" in html  # who was paged

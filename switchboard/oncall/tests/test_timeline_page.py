@@ -68,10 +68,14 @@ def test_follow_the_sun_demo_shows_who_is_on_call_now(client):
         "Support Manager EMEA": "Nadia Petrova",
         "US Federal On-call": "Brooke Chen",  # 8 % 2 = 0
     }
+    # The workspace's app header, like every agent page.
+    assert '<header class="topnav">' in html
     # Since/until in the viewer's zone (Alex Agent: America/Los_Angeles, PST), UTC on hover.
     assert (
-        '<td title="2026-03-04 07:00 UTC">Tue 03 Mar 23:00</td>\n'
-        '        <td title="2026-03-04 15:00 UTC">Wed 04 Mar 07:00</td>'
+        '<td><time datetime="2026-03-04T07:00:00+00:00" title="2026-03-04 07:00 UTC">'
+        "Tue 03 Mar 23:00</time></td>\n"
+        '        <td><time datetime="2026-03-04T15:00:00+00:00" title="2026-03-04 15:00 UTC">'
+        "Wed 04 Mar 07:00</time></td>"
     ) in html
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
+from switchboard.oncall.views import local_time, viewer_zone
 from switchboard.web.presenters import channel_label
 
 register = template.Library()
@@ -15,3 +18,22 @@ register = template.Library()
 def via_label(channel: str, user: Any) -> str:
     """The channel in words for the person who used it: `{{ c.channel|via_label:c.author }}`."""
     return channel_label(channel, getattr(user, "role", None))
+
+
+@register.filter
+def when(value: datetime | None, user: Any) -> str:
+    """An instant in the viewer's time zone, UTC on hover: `{{ c.created_at|when:user }}`.
+
+    The one way agent pages show a time, so the ticket page and /oncall/ agree for the same
+    instant: `<time datetime="2026-12-04T22:18:00+00:00" title="2026-12-04 22:18 UTC">Fri 04 Dec
+    23:18</time>` for a viewer in Europe/Paris.
+    """
+    if not value:
+        return ""
+    utc = value.astimezone(UTC)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        utc.isoformat(),
+        utc.strftime("%Y-%m-%d %H:%M UTC"),
+        local_time(value, viewer_zone(user)),
+    )
