@@ -277,7 +277,9 @@ def ticket_page(user: Any, ticket_id: Any, now: datetime | None = None) -> Ticke
             stopped_at=clock.stopped_at,
             now=now,
         )
-        for clock in clocks_for(ticket)
+        # time_left needs neither the policy nor the schedule: no joins (a 40-reply ticket has
+        # ~40 clocks, and building their policy and schedule rows was ~3 ms of the page).
+        for clock in clocks_for(ticket).select_related(None)
     ]
     related = list(
         Ticket.objects.filter(Q(follow_up_source=ticket) | Q(merged_into=ticket))
