@@ -493,3 +493,21 @@ def test_due_soonest_orders_breaches_then_due_times(agent, make_ticket):
     running = sorted(tickets[3:], key=lambda t: (t.sla_due_at, t.pk))
     assert shown[2:] == running[:3]
     assert all(hasattr(t, "badge") for t in shown)
+
+
+def test_ticket_page_shows_one_clock_row_per_metric(agent_client, agent, customer, make_ticket):
+    """After several rounds of replies a ticket has many next-reply clocks; the side panel shows
+    one row per metric: the running clock, else the last one that stopped."""
+    from switchboard.sla.models import TicketClock
+    from switchboard.tickets.actions.comments import add_comment
+
+    ticket = make_ticket(subject="Many rounds", priority="urgent")
+    for round_ in range(3):
+        add_comment(ticket=ticket, author=agent, body=f"Answer {round_}")
+        add_comment(ticket=ticket, author=customer, body=f"Follow-up {round_}")
+    metrics = set(TicketClock.objects.filter(ticket=ticket).values_list("metric", flat=True))
+    assert TicketClock.objects.filter(ticket=ticket).count() > len(metrics)  # several per metric
+    html = text(agent_client.get(f"/tickets/{ticket.pk}/"))
+    panel = html.split('<ul class="clocks">')[1].split("</ul>")[0]
+    assert panel.count('<li class="clock"') == len(metrics)
+    assert panel.count("Next reply time") == 1
