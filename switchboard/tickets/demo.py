@@ -89,8 +89,16 @@ def seed() -> bool:
     unverified = list(User.objects.filter(role=Role.END_USER, organization=None).order_by("pk"))
     if not agents or not customers:
         return False
+    # The agents' normalised copies of what the portal form already asks in its own questions
+    # ("Version", "Install type"): not offered again under the form's "More details".
     TicketField.objects.get_or_create(
-        key="gitlab_version", defaults={"title": "Version", "field_type": "text", "position": 1}
+        key="gitlab_version",
+        defaults={
+            "title": "Version",
+            "field_type": "text",
+            "position": 1,
+            "visible_in_portal": False,
+        },
     )
     TicketField.objects.get_or_create(
         key="install_type",
@@ -98,6 +106,7 @@ def seed() -> bool:
             "title": "Install type",
             "field_type": "tagger",
             "position": 2,
+            "visible_in_portal": False,
             "options": [
                 {"name": "Omnibus", "value": "omnibus"},
                 {"name": "Helm chart", "value": "helm"},

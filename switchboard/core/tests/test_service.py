@@ -162,3 +162,13 @@ def test_admin_login_page_is_served(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_demo_portal_form_asks_each_question_once(db, client):
+    """The demo's Version / Install type ticket fields are the agents' copies of what the portal
+    form asks in its own questions: the form does not offer them again under "More details"."""
+    call_command("seed_demo")
+    customer = User.objects.get(email="customer@acme.test")
+    client.force_login(customer)
+    html = client.get("/portal/tickets/new").content.decode()
+    assert html.count(">Version") == 1 and html.count(">Install type") == 1
