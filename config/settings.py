@@ -160,6 +160,8 @@ TASKS = {
     }
 }
 SWITCHBOARD_SWEEP_INTERVAL = float(os.environ.get("SWITCHBOARD_SWEEP_INTERVAL", "5"))
+# Queues whose jobs run before the others and between a sweep's batches (ticket events).
+SWITCHBOARD_WORKER_URGENT_QUEUES = ["events"]
 SWITCHBOARD_WORKER_HEARTBEAT = float(os.environ.get("SWITCHBOARD_WORKER_HEARTBEAT", "10"))
 # A worker silent for this long is dead: its running jobs go back to the queue.
 SWITCHBOARD_WORKER_DEAD_AFTER = float(os.environ.get("SWITCHBOARD_WORKER_DEAD_AFTER", "60"))

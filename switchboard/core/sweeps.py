@@ -63,8 +63,16 @@ def registered_sweeps() -> list[Sweep]:
     return list(_SWEEPS.values())
 
 
-def run_sweep(sweep: Sweep, now: datetime | None = None, max_batches: int = 50) -> int:
-    """Handle every row of `sweep` due at `now`; returns how many rows were handled."""
+def run_sweep(
+    sweep: Sweep,
+    now: datetime | None = None,
+    max_batches: int = 50,
+    between: Callable[[], object] | None = None,
+) -> int:
+    """Handle every row of `sweep` due at `now`; returns how many rows were handled.
+
+    `between` is called after each batch, outside its transaction (the worker runs its urgent
+    jobs there, so a long sweep does not hold them back)."""
     now = now or timezone.now()
     handled = 0
     for _ in range(max_batches):
@@ -85,10 +93,14 @@ def run_sweep(sweep: Sweep, now: datetime | None = None, max_batches: int = 50) 
                                 **{sweep.due_field: now + RETRY_FAILED_ROW_AFTER}
                             )
                 handled += 1
+        if between is not None:
+            between()
         if len(rows) < sweep.batch_size:
             break
     return handled
 
 
-def run_all_sweeps(now: datetime | None = None) -> dict[str, int]:
-    return {sweep.name: run_sweep(sweep, now) for sweep in registered_sweeps()}
+def run_all_sweeps(
+    now: datetime | None = None, between: Callable[[], object] | None = None
+) -> dict[str, int]:
+    return {sweep.name: run_sweep(sweep, now, between=between) for sweep in registered_sweeps()}

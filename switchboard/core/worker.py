@@ -54,8 +54,12 @@ class Worker:
         sweep: bool = True,
         worker_id: str | None = None,
         backend: str = "default",
+        urgent_queues: list[str] | None = None,
     ) -> None:
         self.queues = queues or ["*"]
+        # Jobs a user waits for (ticket events): run first, and between a sweep's batches.
+        urgent = settings.SWITCHBOARD_WORKER_URGENT_QUEUES if urgent_queues is None else urgent_queues
+        self.urgent_queues = [q for q in urgent if "*" in self.queues or q in self.queues]
         self.interval = interval
         self.sweep_interval = sweep_interval or settings.SWITCHBOARD_SWEEP_INTERVAL
         self.heartbeat_interval = heartbeat_interval or settings.SWITCHBOARD_WORKER_HEARTBEAT
@@ -94,7 +98,8 @@ class Worker:
         beater.start()
         try:
             while self.running:
-                did_work = self.run_batch()
+                did_work = self.run_urgent() > 0
+                did_work = self.run_batch() or did_work
                 if (
                     self.sweep_enabled
                     and time.monotonic() - self._last_sweep >= self.sweep_interval
@@ -143,18 +148,21 @@ class Worker:
 
     # --- jobs --------------------------------------------------------------------------------
 
-    def _ready(self) -> Any:
+    def _ready(self, queues: list[str] | None = None) -> Any:
         qs = DBTaskResult.objects.ready().filter(backend_name=self.backend)
-        if "*" not in self.queues:
-            qs = qs.filter(queue_name__in=self.queues)
+        queues = queues or self.queues
+        if "*" not in queues:
+            qs = qs.filter(queue_name__in=queues)
         return qs
 
-    def claim(self) -> list[DBTaskResult]:
-        """Lock and mark up to batch_size ready jobs as ours, in one short transaction."""
+    def claim(self, queues: list[str] | None = None) -> list[DBTaskResult]:
+        """Lock and mark up to batch_size ready jobs as ours (of `queues`, default all this
+        worker serves), in one short transaction."""
         close_old_connections()
         try:
             with exclusive_transaction(DBTaskResult.objects.db):
-                jobs = list(self._ready().select_for_update(skip_locked=True)[: self.batch_size])
+                ready = self._ready(queues).select_for_update(skip_locked=True)
+                jobs = list(ready[: self.batch_size])
                 self._mark_running(jobs)
                 return jobs
         except OperationalError as exc:
@@ -182,14 +190,23 @@ class Worker:
                 job.started_at = now
                 job.worker_ids = list(worker_ids)
 
-    def run_batch(self) -> bool:
-        jobs = self.claim()
+    def run_batch(self, queues: list[str] | None = None) -> bool:
+        jobs = self.claim(queues)
         for index, job in enumerate(jobs):
             if not self.running:
                 self._release(jobs[index:])
                 break
             self.execute(job)
         return bool(jobs)
+
+    def run_urgent(self, max_batches: int = 10) -> int:
+        """Run the ready jobs of the urgent queues (up to max_batches claims); returns how many
+        ran. Called before each batch and between a sweep's batches."""
+        before = self.jobs_run
+        for _ in range(max_batches if self.urgent_queues else 0):
+            if not self.running or not self.run_batch(self.urgent_queues):
+                break
+        return self.jobs_run - before
 
     def _release(self, jobs: list[DBTaskResult]) -> None:
         """Give claimed-but-unstarted jobs back to the queue (on shutdown)."""
@@ -252,7 +269,7 @@ class Worker:
     def sweep(self) -> None:
         self._last_sweep = time.monotonic()
         try:
-            run_all_sweeps()
+            run_all_sweeps(between=self.run_urgent)
             recover_lost_jobs(dead_after=self.dead_after)
             self.sweeps_run += 1
             if (
