@@ -253,7 +253,7 @@ def open_ticket(
     tag_list = check_tag_count(normalize_tags(tags))
     if requester.role == Role.END_USER and org is None:
         tag_list.append(TAG_ENTITLEMENT_UNVERIFIED)
-    write_tags(ticket, normalize_tags(tag_list), audit)
+    write_tags(ticket, normalize_tags(tag_list), audit, current=())
 
     first = Comment.objects.create(
         ticket=ticket,

@@ -186,8 +186,12 @@ def _clean_field_value(definition: TicketField, value: Any) -> Any:
         ) from None
 
 
-def write_tags(ticket: Ticket, tags: list[str], audit: Audit) -> None:
-    current = set(ticket.tags.values_list("name", flat=True))
+def write_tags(
+    ticket: Ticket, tags: list[str], audit: Audit, *, current: Iterable[str] | None = None
+) -> None:
+    """Make the ticket's tags `tags`; `current` (the tags it has now) when the caller knows them,
+    e.g. () for a ticket just created, saves reading them."""
+    current = set(ticket.tags.values_list("name", flat=True) if current is None else current)
     wanted = set(tags)
     if current == wanted:
         return
