@@ -58,7 +58,9 @@ class Worker:
     ) -> None:
         self.queues = queues or ["*"]
         # Jobs a user waits for (ticket events): run first, and between a sweep's batches.
-        urgent = settings.SWITCHBOARD_WORKER_URGENT_QUEUES if urgent_queues is None else urgent_queues
+        urgent = urgent_queues
+        if urgent is None:
+            urgent = settings.SWITCHBOARD_WORKER_URGENT_QUEUES
         self.urgent_queues = [q for q in urgent if "*" in self.queues or q in self.queues]
         self.interval = interval
         self.sweep_interval = sweep_interval or settings.SWITCHBOARD_SWEEP_INTERVAL
