@@ -834,9 +834,9 @@ def test_integral_custom_field_values_are_kept(admin_api, customer):
 def _best_of(runs, fn):
     best = float("inf")
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU of this process: a busy machine does not count
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 

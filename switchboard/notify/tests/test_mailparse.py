@@ -317,9 +317,9 @@ def test_header_lines_longer_than_rfc_5322_allows_are_rejected() -> None:
 def _parse_seconds(raw: bytes) -> float:
     best = float("inf")
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU of this process, not the wall clock
         parse(raw)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
