@@ -45,10 +45,10 @@ def test_agent_acknowledges_an_incident_from_the_incident_page(page, emergency):
     assert incident.log.filter(kind=LogKind.ACKNOWLEDGE, user=ada).exists()
 
 
-def test_admin_adds_a_person_to_an_on_call_layer_by_name(page):
+def open_layer_in_admin(page):
+    """A one-person layer (Ann) in a new schedule, its admin change page open as an admin."""
     admin = AdminFactory(name="Ida Admin", email="ida@switchboard.test")
     ann = AgentFactory(name="Ann Agent", email="ann@switchboard.test")
-    zoe = AgentFactory(name="Zoe Agent", email="zoe@switchboard.test")
     schedule = OnCallSchedule.objects.create(name="Customer Emergency EMEA")
     layer = actions.add_layer(
         schedule=schedule,
@@ -59,8 +59,13 @@ def test_admin_adds_a_person_to_an_on_call_layer_by_name(page):
     )
     sign_in(page, admin.email)
     page.wait_for_url(re.compile(r"/$"))
-
     page.goto(f"/admin/oncall/schedulelayer/{layer.pk}/change/")
+    return layer, ann
+
+
+def test_admin_adds_a_person_to_an_on_call_layer_by_name(page):
+    zoe = AgentFactory(name="Zoe Agent", email="zoe@switchboard.test")
+    layer, ann = open_layer_in_admin(page)
     members = page.locator("ol.layer-members select")
     assert members.count() == 2  # Ann, and an empty one to add a person
     assert (

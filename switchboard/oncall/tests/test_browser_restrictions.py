@@ -4,34 +4,16 @@ a window as a row and saves it; a bad time is refused next to its row."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 
-from switchboard.accounts.tests.factories import AdminFactory, AgentFactory
-from switchboard.oncall import actions
-from switchboard.oncall.models import OnCallSchedule
-from switchboard.oncall.tests.conftest import EPOCH
-from switchboard.web.tests.test_browser import sign_in
+from switchboard.oncall.tests.test_browser_oncall import open_layer_in_admin
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_adds_a_restriction_row_and_a_bad_time_is_refused_by_the_row(page):
-    admin = AdminFactory(name="Ida Admin", email="ida@switchboard.test")
-    ann = AgentFactory(name="Ann Agent", email="ann@switchboard.test")
-    schedule = OnCallSchedule.objects.create(name="Customer Emergency EMEA")
-    layer = actions.add_layer(
-        schedule=schedule,
-        users=[ann.pk],
-        rotation_virtual_start=EPOCH,
-        turn_length=timedelta(days=7),
-        start=EPOCH,
-    )
-    sign_in(page, admin.email)
-    page.wait_for_url(re.compile(r"/$"))
-
-    page.goto(f"/admin/oncall/schedulelayer/{layer.pk}/change/")
+    layer, _ = open_layer_in_admin(page)
     rows = page.locator("table.restriction-rows tr.restriction-row")
     assert rows.count() == 1  # no windows yet: one empty row to add one
     page.select_option("select[aria-label='Window 1']", "weekly")
