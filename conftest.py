@@ -177,3 +177,12 @@ def nojs_page(browser, live_server) -> Iterator[object]:
     new_page.base = live_server.url
     yield new_page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_caches() -> None:
+    """Each test starts with no cached configuration (core/generations.py): a transactional
+    test's flush empties tables without the signals that start a new generation."""
+    from switchboard.core import generations
+
+    generations.clear()

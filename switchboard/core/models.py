@@ -92,3 +92,16 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} due {self.due_at}"
+
+
+class ConfigGeneration(models.Model):
+    """The current generation of one namespace of cached configuration (core/generations.py).
+
+    Every write to a watched model sets a new random token in the writer's transaction; a process
+    that cached rows under another token reads them again."""
+
+    name = models.CharField(primary_key=True, max_length=50)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.token}"

@@ -7,8 +7,20 @@ class SlaConfig(AppConfig):
     verbose_name = "SLA: schedules, policies and clocks"
 
     def ready(self) -> None:
-        from switchboard.sla import clocks, queries
+        from switchboard.core import generations
+        from switchboard.sla import clocks, models, queries
         from switchboard.tickets import saved_views
+
+        # Policies and schedules are cached per process (core/generations.py): an edit of any
+        # of these rows starts a new generation of the "sla" namespace.
+        generations.watch(
+            "sla",
+            models.Schedule,
+            models.ScheduleInterval,
+            models.Holiday,
+            models.Policy,
+            models.PolicyTarget,
+        )
 
         # The ticket-event listener is listed in tickets/events.py (LISTENERS).
         clocks.register_sweeps()

@@ -19,6 +19,7 @@ from django.db.models import Min
 
 from switchboard.accounts import access
 from switchboard.accounts.models import SupportLevel
+from switchboard.core import generations
 from switchboard.sla import hooks
 from switchboard.sla.business_time import (
     BusinessSchedule,
@@ -82,6 +83,16 @@ def entitled(ticket: Ticket, tags: Iterable[str]) -> bool:
     return TAG_ENTITLEMENT_UNVERIFIED not in tags
 
 
+def active_policies() -> list[Policy]:
+    """The active policies by position, their targets prefetched; cached per process until an
+    SLA row changes (core/generations.py). Read-only: shared by every request."""
+    return generations.cached(
+        "sla",
+        "active_policies",
+        lambda: list(Policy.objects.filter(active=True).prefetch_related("targets")),
+    )
+
+
 def match_policy(ticket: Ticket) -> Policy | None:
     """The first active policy (by position) whose conditions match, or None (no SLA)."""
     if ticket.organization_id is None:
@@ -90,7 +101,7 @@ def match_policy(ticket: Ticket) -> Policy | None:
     if not entitled(ticket, tags):
         return None
     facts = ticket_facts(ticket, tags)
-    for policy in Policy.objects.filter(active=True).prefetch_related("targets"):
+    for policy in active_policies():
         if matches(policy.conditions, facts):
             return policy
     return None
@@ -108,6 +119,16 @@ def _target(policy: Policy | None, metric: str, priority: str) -> PolicyTarget |
 # --- schedules ---------------------------------------------------------------------------------
 
 
+def business_schedule(schedule_id: int) -> BusinessSchedule:
+    """A schedule's hours and holidays, cached per process until an SLA row changes."""
+
+    def load() -> BusinessSchedule:
+        schedule = Schedule.objects.prefetch_related("intervals", "holidays").get(pk=schedule_id)
+        return schedule.business_schedule()
+
+    return generations.cached("sla", f"schedule:{schedule_id}", load)
+
+
 class _Schedules:
     """Loads each schedule once per event/sweep row."""
 
@@ -118,10 +139,7 @@ class _Schedules:
         if schedule_id is None:
             return ALWAYS
         if schedule_id not in self._by_id:
-            schedule = Schedule.objects.prefetch_related("intervals", "holidays").get(
-                pk=schedule_id
-            )
-            self._by_id[schedule_id] = schedule.business_schedule()
+            self._by_id[schedule_id] = business_schedule(schedule_id)
         return self._by_id[schedule_id]
 
     def for_clock(self, clock: TicketClock) -> BusinessSchedule:
@@ -132,10 +150,13 @@ def schedule_id_for(ticket: Ticket, policy: Policy) -> int | None:
     """The policy's own schedule, else the ticket's preferred region's, else All regions."""
     if policy.schedule_id is not None:
         return policy.schedule_id
-    found = dict(
-        Schedule.objects.filter(region__in=[ticket.preferred_region, "all"]).values_list(
-            "region", "pk"
-        )
+    region = ticket.preferred_region
+    found = generations.cached(
+        "sla",
+        f"region_schedules:{region}",
+        lambda: dict(
+            Schedule.objects.filter(region__in=[region, "all"]).values_list("region", "pk")
+        ),
     )
     schedule_id = found.get(ticket.preferred_region) or found.get("all")
     if schedule_id is None:

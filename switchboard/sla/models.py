@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from switchboard.accounts.models import Region, validate_time_zone
+from switchboard.core.generations import watched_manager
 from switchboard.sla.business_time import BusinessSchedule, WeeklyInterval
 from switchboard.tickets.models import Priority
 
@@ -49,6 +50,8 @@ class Schedule(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = watched_manager("sla")
 
     class Meta:
         ordering = ["name"]
@@ -88,6 +91,8 @@ class ScheduleInterval(models.Model):
     start_minute = models.PositiveSmallIntegerField(help_text="0..1439, e.g. 540 = 09:00")
     end_minute = models.PositiveSmallIntegerField(help_text="1..1440, e.g. 1020 = 17:00")
 
+    objects = watched_manager("sla")
+
     class Meta:
         ordering = ["schedule", "weekday", "start_minute"]
         constraints = [
@@ -113,6 +118,8 @@ class Holiday(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100, blank=True)
+
+    objects = watched_manager("sla")
 
     class Meta:
         ordering = ["schedule", "date"]
@@ -146,6 +153,8 @@ class Policy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = watched_manager("sla")
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name_plural = "policies"
@@ -172,6 +181,8 @@ class PolicyTarget(models.Model):
     business_hours = models.BooleanField(
         default=True, help_text="Off: calendar minutes, 24x7 (e.g. emergencies)."
     )
+
+    objects = watched_manager("sla")
 
     class Meta:
         ordering = ["policy", "metric", "priority"]
