@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from switchboard.core.models import Timer, WorkerHeartbeat
+from switchboard.core.models import ConfigGeneration, Timer, WorkerHeartbeat
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +54,11 @@ class TimerAdmin(admin.ModelAdmin):
     search_fields = ("kind", "key")
     list_filter = ("kind", ("fired_at", admin.EmptyFieldListFilter))
     date_hierarchy = "created_at"
+
+
+@admin.register(ConfigGeneration)
+class ConfigGenerationAdmin(ReadOnlyAdmin):
+    """Which generation of each cached configuration namespace the processes should hold."""
+
+    list_display = ("name", "token")
+    search_fields = ("name",)

@@ -133,13 +133,16 @@ def test_queries_grow_only_by_each_tickets_own_write(agent, customer):
     """No N+1 beyond the per-ticket write: the cost of one more ticket is the same at 1, 2 and 5
     tickets, and that per-ticket cost is bounded."""
     acme = customer.organization
+    # Warm this process's SLA policy and schedule caches (core/generations.py) first, so the
+    # first measured call does not also pay for loading them.
+    _verify_queries(agent, acme, 1)
     one = _verify_queries(agent, acme, 1)
     two = _verify_queries(agent, acme, 2)
     five = _verify_queries(agent, acme, 5)
     per_ticket = two - one
     assert five - one == 4 * per_ticket
-    # Measured: 22 per ticket (the row lock and write, tags, audit, SLA clocks, the other
-    # listeners) and 8 for the verification itself (1 ticket: 30 queries).
+    # Measured: 19 per ticket (the row lock and write, tags, audit, SLA clocks, the other
+    # listeners) and 8 for the verification itself (1 ticket: 27 queries).
     assert per_ticket <= 30, per_ticket
     assert one - per_ticket <= 10, one
-    assert AuditEvent.objects.filter(audit__actor=agent, field="organization").count() == 8
+    assert AuditEvent.objects.filter(audit__actor=agent, field="organization").count() == 9
