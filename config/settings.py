@@ -125,6 +125,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # dashboard) and on these short OLTP queries compiling costs more than it saves: the agent
     # home's count query went from 48 ms to 25 ms with it off (bench/RESULTS.md, Web UI).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "SWITCHBOARD_PG_PREPARED", default=True
+):
+    # Server-side parameters, and psycopg prepares a statement from its 5th run on a connection:
+    # PostgreSQL then parses and plans each of the ticket write's few dozen statements once per
+    # connection, not once per run. Measured: PostgreSQL's CPU per API ticket creation, request
+    # and worker together, 14.6 ms -> 7.3 ms (bench/RESULTS.md). Behind a pooler in transaction
+    # mode, the pooler must track prepared statements (PgBouncer >= 1.21 with
+    # max_prepared_statements) or this must be off (docs/operations.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
