@@ -86,7 +86,7 @@ TICKET_SORTS = {
 }
 
 
-# --- full-text expressions (must match migration 0003's index expressions exactly) ------------
+# --- full-text expressions (comment_document must match migration 0003's comment index) ------
 
 
 def subject_document() -> SearchVector:
