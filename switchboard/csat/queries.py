@@ -486,9 +486,17 @@ def rating_for_api(user: Any, rating_id: int) -> SatisfactionRating:
 def latest_ratings(ticket_ids: list[int]) -> dict[int, SatisfactionRating]:
     """Each ticket's current rating (latest survey cycle, or mid-ticket feedback), one query."""
     out: dict[int, SatisfactionRating] = {}
-    rows = SatisfactionRating.objects.filter(
-        ticket_id__in=ticket_ids, kind__in=[Kind.SURVEY, Kind.FEEDBACK]
-    ).order_by("ticket_id", "solve_cycle", "rated_at", "pk")
+    if not ticket_ids:
+        return out
+    # Raw SQL: the API renders this for every ticket it answers with; the ORM's query building
+    # cost twice the whole query (and it is the same query as the ORM's, on the same index).
+    table = SatisfactionRating._meta.db_table
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    rows = SatisfactionRating.objects.raw(
+        f"SELECT * FROM {table} WHERE ticket_id IN ({marks}) AND kind IN (%s, %s) "  # noqa: S608
+        "ORDER BY ticket_id, solve_cycle, rated_at, id",
+        [*ticket_ids, Kind.SURVEY.value, Kind.FEEDBACK.value],
+    )
     for rating in rows:
         current = out.get(rating.ticket_id)
         if current is None or rating.score != Score.UNOFFERED or current.score == Score.UNOFFERED:

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from switchboard.accounts import actions
 from switchboard.accounts.access import SYSTEM
@@ -181,6 +182,34 @@ def test_api_token_is_stored_hashed_and_authenticates(user_factory):
     assert actions.user_for_token(token + "x") is None
     assert actions.user_for_token("") is None
     actions.revoke_api_token(actor=user, token=record)
+    assert actions.user_for_token(token) is None
+
+
+def test_token_owner_is_the_same_user_as_the_orm_reads_in_one_query(user_factory):
+    """user_for_token builds the owner from one joined row: every field equals the ORM's, the
+    organization comes loaded, a deactivated owner is refused, last use is recorded."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from switchboard.accounts.tests.factories import OrganizationFactory
+
+    org = OrganizationFactory(name="Acme", sharing="view_all")
+    user = user_factory(organization=org, role="agent", name="Ann")
+    token, record = actions.issue_api_token(user=user, name="script")
+    ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+    with CaptureQueriesContext(connection) as reads:
+        owner = actions.user_for_token(token)
+        assert owner is not None
+        assert owner.organization.name == "Acme"  # loaded with the row, no query
+    assert len(reads) == 1
+    fresh = User.objects.get(pk=user.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(owner, field.attname) == getattr(fresh, field.attname), field.name
+    assert owner.organization.sharing == "view_all" and not owner._state.adding
+    ApiToken.objects.filter(pk=record.pk).update(last_used_at=None)
+    assert actions.user_for_token(token) == user
+    assert ApiToken.objects.get(pk=record.pk).last_used_at is not None
+    User.objects.filter(pk=user.pk).update(is_active=False)
     assert actions.user_for_token(token) is None
 
 

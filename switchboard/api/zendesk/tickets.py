@@ -188,7 +188,7 @@ def show_many(request: HttpRequest, ids: str) -> HttpResponse:
 
 @route(router, ["GET"], "/tickets/{int:ticket_id}", response={200: TicketEnvelope, **ERRORS})
 def show_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = queries.ticket_for_user(actor(request), ticket_id)
+    ticket = queries.ticket_row_for_user(actor(request), ticket_id)
     return json_response({"ticket": Renderer(request).tickets([ticket])[0]})
 
 
@@ -200,6 +200,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     comment = data.get("comment")
     body = _comment_body(comment, who) or data.get("description") or ""
     public = bool(comment.get("public", True)) if comment else True
+    written: list[TicketAudit] | None = None  # the audit(s) this request wrote, when in hand
     with transaction.atomic():
         if data.get("via_followup_source_id") is not None:
             try:
@@ -222,7 +223,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
             else:
                 requester = who
             changes = _changes({k: v for k, v in data.items() if k != "requester_id"})
-            ticket = create.create_ticket(
+            posted = create.open_ticket(
                 actor=who,
                 subject=data.get("subject") or "",
                 description=body,
@@ -243,12 +244,16 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
                 public=public,
                 external_id=changes.get("external_id") or "",
             )
+            ticket = posted.ticket
             org = changes.get("organization")
             if "organization" in changes and org != ticket.organization:
                 ticket = update.update_ticket(
                     ticket=ticket, actor=who, via=Channel.API, organization=org
                 )
-        audits = _audits(ticket, 0)
+            elif posted.audit is not None:
+                written = [posted.audit]
+        # The answer's audit is what this request wrote; the worker's rules write their own later.
+        audits = written if written is not None else _audits(ticket, 0)
     response = _ticket_and_audit(request, _reload(ticket.pk), audits, who, 201)
     response["Location"] = Renderer(request).url(f"tickets/{ticket.pk}.json")
     return response

@@ -46,7 +46,17 @@ class Audit:
         for event in self.events:
             event.audit = audit
         AuditEvent.objects.bulk_create(self.events)
+        keep_events(audit, self.events)
         return audit
+
+
+def keep_events(audit: TicketAudit, events: list[AuditEvent]) -> None:
+    """`audit.events.all()` answers with the events just written, without a query: what
+    `prefetch_related("events")` would have stored (the API renders the audit it wrote)."""
+    written = audit.events.all()
+    written._result_cache = list(events)
+    written._prefetch_done = True
+    audit._prefetched_objects_cache = {"events": written}
 
 
 def saved_id(audit: TicketAudit | None) -> int | None:

@@ -277,7 +277,7 @@ def open_ticket(
             created_at=now,
         )
         audit.comment(note)
-    audit.save()
+    posted.audit = audit.save()
     close_timer(ticket, TicketStatus.NEW)
     emit(TicketEvent(EventKind.CREATED, ticket, actor, now, dict(audit.changes), first))
     return posted

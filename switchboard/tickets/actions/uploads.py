@@ -13,7 +13,7 @@ from django.db import transaction
 from switchboard.accounts.access import Actor
 from switchboard.core.errors import SwitchboardError
 from switchboard.tickets.attachments import store_attachment
-from switchboard.tickets.models import Attachment, Comment, Ticket
+from switchboard.tickets.models import Attachment, Comment, Ticket, TicketAudit
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class Posted:
     comment: Comment
     attachments: list[Attachment] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    # The audit the action wrote, its events in hand (`audit.events.all()` reads no rows).
+    audit: TicketAudit | None = None
 
     @property
     def ticket(self) -> Ticket:
