@@ -5,16 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from switchboard.accounts import access
 from switchboard.calls import links
-from switchboard.calls.models import BookingLink, Call, CallFeedToken, CallStatus, EventType
+from switchboard.calls.models import (
+    BookingLink,
+    Call,
+    CallFeedToken,
+    CallStatus,
+    CallSuggestion,
+    EventType,
+)
 from switchboard.core.errors import NotFound
 from switchboard.core.tokens import hash_token
 from switchboard.tickets.queries import ticket_for_user, visible_tickets
 
 CALL_RELATED = ("event_type", "agent", "second_agent", "ticket", "ticket__requester")
+AGENT_NAME = ("name", "email")  # how the ticket page's calls panel names a call's agents
 
 
 def link_for_token(token: str) -> BookingLink | None:
@@ -70,6 +78,60 @@ def calls_of_ticket(ticket: Any) -> list[Call]:
         .select_related("event_type", "agent", "second_agent")
         .order_by("-start", "-pk")
     )
+
+
+def calls_and_intake(ticket: Any) -> tuple[list[Call], Call | None]:
+    """A ticket's calls, newest first (as calls_of_ticket), and its organization's upgrade
+    intake: the newest call on any of the organization's tickets, not canceled, that answered
+    `current_version` (None without an organization). One query: the intake is a subquery, so
+    the ticket page does not pay a second one; the caller checked access."""
+    mine = Q(ticket_id=ticket.pk)
+    # Every column of the call and its event type; of the agents what the panel names (a user
+    # row is ~20 columns, and compiling the columns is most of this query's cost).
+    qs = Call.objects.select_related("event_type", "agent", "second_agent").only(
+        *(f.name for f in Call._meta.concrete_fields),
+        *(f"event_type__{f.name}" for f in EventType._meta.concrete_fields),
+        *(f"{agent}__{name}" for agent in ("agent", "second_agent") for name in AGENT_NAME),
+    )
+    if not ticket.organization_id:
+        return list(qs.filter(mine).order_by("-start", "-pk")), None
+    intake = Subquery(upgrade_intakes(ticket.organization_id).order_by("-start").values("pk")[:1])
+    rows = list(qs.filter(mine | Q(pk=intake)).order_by("-start", "-pk"))
+    calls = [c for c in rows if c.ticket_id == ticket.pk]
+    # The intake is the row of another ticket, else the newest of this ticket's calls that is
+    # one (the subquery's pick; annotating which row it is would compile it twice).
+    intake_row = next((c for c in rows if c.ticket_id != ticket.pk), None)
+    return calls, intake_row or next((c for c in calls if is_upgrade_intake(c)), None)
+
+
+INTAKE_ANSWER = "current_version"  # a question of the upgrade event type (migration 0002)
+
+
+def upgrade_intakes(organization_id: int) -> QuerySet[Call]:
+    """The organization's upgrade intakes: calls, not canceled, that answered the version."""
+    return Call.objects.filter(
+        ticket__organization_id=organization_id, answers__has_key=INTAKE_ANSWER
+    ).exclude(status=CallStatus.CANCELED)
+
+
+def is_upgrade_intake(call: Call) -> bool:
+    """upgrade_intakes' rule for a call in hand (of one of the organization's tickets)."""
+    answers = call.answers
+    return (
+        isinstance(answers, dict)
+        and INTAKE_ANSWER in answers
+        and call.status != CallStatus.CANCELED
+    )
+
+
+def open_suggestion(ticket: Any) -> CallSuggestion | None:
+    """The ticket's call suggestion unless dismissed. One-to-one with the ticket: no query when
+    the ticket was read with `select_related("call_suggestion")`."""
+    try:
+        suggestion = ticket.call_suggestion
+    except CallSuggestion.DoesNotExist:
+        return None
+    return suggestion if suggestion.dismissed_at is None else None
 
 
 def team_calls(user: Any, start: datetime, end: datetime) -> QuerySet[Call]:

@@ -34,25 +34,15 @@ from switchboard.web.auth import agent_page
 
 def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:
     """The ticket page's calls section: its calls, what can be booked, a suggestion, the org's
-    upgrade intake. `ticket` was already read through the access check; four queries (five when
-    a restricted event type needs the organization's policy), however many calls there are."""
-    calls = queries.calls_of_ticket(ticket)
+    upgrade intake. `ticket` was already read through the access check; two queries (calls with
+    the intake, event types; three when a restricted event type needs the organization's
+    policy, one more when the ticket was read without its call suggestion), however many
+    calls there are."""
+    calls, org_intake = queries.calls_and_intake(ticket)
     ended_without_summary = any(
         c.status == CallStatus.ENDED and c.summary_posted_at is None for c in calls
     )
-    suggestion = CallSuggestion.objects.filter(ticket=ticket, dismissed_at__isnull=True).first()
-    org_intake = None
-    if ticket.organization_id:
-        org_intake = (
-            Call.objects.filter(
-                ticket__organization_id=ticket.organization_id,
-                answers__has_key="current_version",
-            )
-            .exclude(status=CallStatus.CANCELED)
-            .select_related("event_type")
-            .order_by("-start")
-            .first()
-        )
+    suggestion = queries.open_suggestion(ticket)
     return {
         "calls": calls,
         "event_types": queries.event_types_for(ticket),

@@ -197,3 +197,34 @@ def test_ticket_page_query_count_does_not_grow_with_calls(agent_client, host, ti
         page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert page.count('class="call"') == 4 and 'id="org-intake"' in page
     assert len(five) == len(one)
+
+
+def test_the_calls_panel_shows_the_organizations_newest_upgrade_intake(
+    agent_client, host, requester, ticket, support_call
+):
+    """The intake is the newest call of any of the organization's tickets that answered the
+    current version, never a canceled one; the ticket's own calls come with it in one query."""
+    from switchboard.calls.queries import calls_and_intake
+    from switchboard.tickets.actions.create import create_ticket
+
+    # given: an intake on another ticket of Initech, a newer canceled one, an older one here
+    other = create_ticket(actor=requester, requester=requester, subject="Other", description="x")
+    theirs = book_one(host, other, support_call, TUESDAY_10 + timedelta(hours=2))
+    canceled = book_one(host, other, support_call, TUESDAY_10 + timedelta(hours=4))
+    ours = book_one(host, ticket, support_call, TUESDAY_10)
+    Call.objects.filter(pk__in=[theirs.pk, canceled.pk, ours.pk]).update(
+        answers={"current_version": "16.11"}
+    )
+    Call.objects.filter(pk=canceled.pk).update(status="canceled")
+    # when / then
+    with CaptureQueriesContext(connection) as read:
+        calls, intake = calls_and_intake(ticket)
+    assert [c.pk for c in calls] == [ours.pk] and intake.pk == theirs.pk and len(read) == 1
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f"ticket #{other.pk}):" in page
+    # an intake on this very ticket, once it is the newest
+    Call.objects.filter(pk=theirs.pk).update(answers={})
+    calls, intake = calls_and_intake(ticket)
+    assert intake.pk == ours.pk and calls[0] is intake
+    Call.objects.filter(pk=ours.pk).update(status="canceled")
+    assert calls_and_intake(ticket)[1] is None
