@@ -18,20 +18,30 @@ def visible_tickets(user: Any, *, action: access.Action = access.Action.VIEW) ->
     return access.visible_tickets(user, Ticket.objects.all(), action=action)
 
 
+# What most callers of ticket_for_user read besides the ticket (the check itself needs none).
+TICKET_RELATED = ("requester", "organization", "assignee", "group")
+
+
 def ticket_for_user(
-    user: Any, ticket_id: Any, action: access.Action | str = access.Action.VIEW
+    user: Any,
+    ticket_id: Any,
+    action: access.Action | str = access.Action.VIEW,
+    *,
+    related: tuple[str, ...] = TICKET_RELATED,
+    ccs: bool = True,
 ) -> Ticket:
-    """The ticket if `user` may `action` it; NotFound otherwise, whether missing or forbidden."""
+    """The ticket if `user` may `action` it; NotFound otherwise, whether missing or forbidden.
+
+    `related`: the rows to read with it (select_related); `ccs=False` leaves its CC list unread
+    (the access check reads it for end-users only; a caller that reads the CCs some other way)."""
     try:
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    ticket = (
-        Ticket.objects.select_related("requester", "organization", "assignee", "group")
-        .prefetch_related("ccs")  # the access check reads them; callers list them
-        .filter(pk=ticket_id)
-        .first()
-    )
+    qs = Ticket.objects.select_related(*related).filter(pk=ticket_id)
+    if ccs:
+        qs = qs.prefetch_related("ccs")  # the access check reads them; callers list them
+    ticket = qs.first()
     if ticket is None:
         raise NotFound()
     access.require(user, ticket, access.Action(action))
@@ -58,7 +68,9 @@ def ticket_row_for_user(
     return ticket
 
 
-def comments_for(user: Any, ticket: Ticket) -> QuerySet[Comment]:
+def comments_for(
+    user: Any, ticket: Ticket, *, thread: list[int] | None = None
+) -> QuerySet[Comment]:
     """The conversation as `user` may read it: the ticket's comments plus, by reference, those
     of tickets merged into it. Internal notes are for agents only, and so are the carried
     comments of a merge that kept them internal (Ticket.merged_comments_public).
@@ -69,8 +81,9 @@ def comments_for(user: Any, ticket: Ticket) -> QuerySet[Comment]:
     shown_public = projection.shown_public_q(ticket)
     # `ticket_id IN (this ticket and those merged into it)`: an index scan on the comments'
     # ticket_id, where an OR across the join made PostgreSQL hash every comment and ticket.
-    thread = Ticket.objects.filter(Q(pk=ticket.pk) | Q(merged_into=ticket)).values("pk")
-    qs = Comment.objects.filter(ticket_id__in=thread).annotate(
+    # `thread`: those ids, when the caller has read them already.
+    ids = thread or Ticket.objects.filter(Q(pk=ticket.pk) | Q(merged_into=ticket)).values("pk")
+    qs = Comment.objects.filter(ticket_id__in=ids).annotate(
         shown_public=ExpressionWrapper(shown_public, output_field=BooleanField())
     )
     qs = projection.visible_comments(access.viewer_for(user), qs, on_ticket=ticket)
