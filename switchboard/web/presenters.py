@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # Below this much time left a badge turns amber: the "Breaching within 2 h" view's window.
@@ -23,6 +23,23 @@ def format_duration(delta: timedelta) -> str:
     if hours:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     return f"{minutes}m"
+
+
+def time_html(value: datetime | None, zone: Any) -> str:
+    """An instant in `zone`, UTC on hover (see the `when` template filter, which uses it)."""
+    from django.utils.html import format_html
+
+    from switchboard.oncall.views import local_time
+
+    if not value:
+        return ""
+    utc = value.astimezone(UTC)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        utc.isoformat(),
+        utc.strftime("%Y-%m-%d %H:%M UTC"),
+        local_time(value, zone),
+    )
 
 
 @dataclass(frozen=True)

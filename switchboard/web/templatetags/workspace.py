@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
 
-from switchboard.oncall.views import local_time, viewer_zone
-from switchboard.web.presenters import channel_label
+from switchboard.oncall.views import viewer_zone
+from switchboard.web.presenters import channel_label, time_html
 
 register = template.Library()
 
@@ -28,12 +27,4 @@ def when(value: datetime | None, user: Any) -> str:
     instant: `<time datetime="2026-12-04T22:18:00+00:00" title="2026-12-04 22:18 UTC">Fri 04 Dec
     23:18</time>` for a viewer in Europe/Paris.
     """
-    if not value:
-        return ""
-    utc = value.astimezone(UTC)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        utc.isoformat(),
-        utc.strftime("%Y-%m-%d %H:%M UTC"),
-        local_time(value, viewer_zone(user)),
-    )
+    return time_html(value, viewer_zone(user))

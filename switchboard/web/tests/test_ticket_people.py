@@ -469,6 +469,6 @@ def test_ticket_page_queries_do_not_grow_with_ccs(
     update_ticket(
         ticket=ticket, actor=agent, ccs=[UserFactory(email=f"cc{i}@acme.test") for i in range(n)]
     )
-    with django_assert_max_num_queries(20):  # the bound of test_queries_bounded
+    with django_assert_max_num_queries(14):  # the bound of test_queries_bounded
         response = agent_client.get(f"/tickets/{ticket.pk}/")
     assert text(response).count("data-cc=") == n

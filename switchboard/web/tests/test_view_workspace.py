@@ -323,7 +323,7 @@ def test_view_list_links_carry_the_view(agent_client, view, three):
 def test_ticket_page_from_a_view_costs_two_more_queries(
     agent_client, view, three, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(22):  # the ticket page's 20 + the view + its ids
+    with django_assert_max_num_queries(16):  # the ticket page's 14 + the view + its ids
         response = agent_client.get(f"/tickets/{three[0].pk}/?view={view.pk}")
     assert response.status_code == 200
 
