@@ -10,7 +10,10 @@ Every ticket action (create, comment, update, merge, the close timer, system tag
   carries the event as plain data (kind, ticket id, actor id, changes, comment id, audit id, time)
   and runs the worker listeners in this order, in one transaction. A job may run twice (a retry,
   a worker lost mid-job): each worker listener is idempotent — upserts, outbox idempotency keys,
-  the triggers' unique (trigger, event key) firing row, the incident dedup key.
+  the triggers' unique (trigger, event key) firing row, the incident dedup key. The job reads
+  the ticket once (`from_payload`) and every worker listener gets that object; a listener changes
+  a ticket only through its actions (which lock and read their own copy, and emit their own
+  event), so the trigger engine uses it as is.
 
 With `SWITCHBOARD_TICKET_EVENTS_INLINE` on (the test settings; see docs/operations.md), or while
 seeding demo data, `emit` calls the same job function at once, in the transaction, instead of
@@ -115,6 +118,10 @@ class TicketEvent:
     comment: Comment | None = None
     audit_id: int | None = None  # the TicketAudit the action wrote, if any
     from_rules: bool = False  # a trigger's or time rule's own change (triggers skip it)
+    # The ticket was read by this event's job (`from_payload`) in the job's transaction: the
+    # trigger engine uses it as is instead of reading it again. Off inline, where the ticket is
+    # the action's object in hand.
+    loaded_by_job: bool = False
 
     def changed(self, name: str) -> bool:
         return name in self.changes
@@ -209,26 +216,52 @@ def _changes(payload: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
 
 
 def from_payload(payload: dict[str, Any]) -> TicketEvent | None:
-    """The event back from its job's argument (None if the ticket was deleted since)."""
+    """The event back from its job's argument (None if the ticket was deleted since).
+
+    The ticket comes with its organization and requester (one query); the people the listeners
+    read — actor, comment author, assignee, the organization's account manager — in one more,
+    less those already in hand. Its group is read on first use, if it has one: a join that
+    mostly comes back empty costs more than the rare query."""
     from switchboard.accounts.access import SYSTEM
     from switchboard.accounts.models import User
     from switchboard.tickets.models import Comment, Ticket
 
-    ticket = (
-        Ticket.objects.select_related("organization", "requester", "group", "assignee")
-        .filter(pk=payload["ticket"])
-        .first()
-    )
-    if ticket is None:
+    try:
+        ticket = Ticket.objects.select_related("organization", "requester").get(
+            pk=payload["ticket"]
+        )
+    except Ticket.DoesNotExist:
         return None
+    comment = None
+    if payload["comment"] is not None:
+        try:
+            comment = Comment.objects.get(pk=payload["comment"])
+        except Comment.DoesNotExist:
+            pass
+    org, requester = ticket.organization, ticket.requester
+    if org is not None and requester.organization_id == org.pk:
+        requester.organization = org
+    actor_id = payload["actor"] if payload["actor"] != "system" else None
+    author_id = comment.author_id if comment is not None else None
+    account_manager_id = org.account_manager_id if org is not None else None
+    people = {requester.pk: requester}
+    wanted = {actor_id, author_id, ticket.assignee_id, account_manager_id} - {None} - set(people)
+    if wanted:
+        people.update((user.pk, user) for user in User.objects.filter(pk__in=wanted))
+    # Each object in hand goes where the listeners look for it (no lazy query left for them).
+    if ticket.assignee_id in people:
+        ticket.assignee = people[ticket.assignee_id]
+    if org is not None and account_manager_id in people:
+        org.account_manager = people[account_manager_id]
+    if comment is not None:
+        comment.ticket = ticket
+        if author_id in people:
+            comment.author = people[author_id]
     actor: Any = payload["actor"]
     if actor == "system":
         actor = SYSTEM
     elif actor is not None:
-        actor = User.objects.filter(pk=actor).first()
-    comment = None
-    if payload["comment"] is not None:
-        comment = Comment.objects.select_related("author").filter(pk=payload["comment"]).first()
+        actor = people.get(actor)  # None if the user was deleted since
     return TicketEvent(
         kind=EventKind(payload["kind"]),
         ticket=ticket,
@@ -238,6 +271,7 @@ def from_payload(payload: dict[str, Any]) -> TicketEvent | None:
         comment=comment,
         audit_id=payload["audit"],
         from_rules=payload["from_rules"],
+        loaded_by_job=True,
     )
 
 

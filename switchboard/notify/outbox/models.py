@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from switchboard.core.generations import watched_manager
+
 
 class EndpointKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook (JSON)"
@@ -28,6 +30,9 @@ class Endpoint(models.Model):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # The rule engine caches endpoints by name (notify/rules/config.py, namespace "rules").
+    objects = watched_manager("rules")
 
     class Meta:
         ordering = ["name"]

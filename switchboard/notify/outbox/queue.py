@@ -350,7 +350,6 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@transaction.atomic
 def _write(
     *,
     channel: str,
@@ -368,9 +367,11 @@ def _write(
     now = timezone.now()
     if Delivery.objects.filter(idempotency_key=idempotency_key).exists():
         return None
+    delivery = None
     try:
-        # The savepoint keeps a concurrent duplicate (unique key) from breaking the caller's
-        # transaction: the loser gets None, like the key check above.
+        # One savepoint (one transaction outside any): the delivery and its job are written
+        # together or not at all, and a concurrent duplicate (unique key) does not break the
+        # caller's transaction: the loser gets None, like the key check above.
         with transaction.atomic():
             delivery = Delivery.objects.create(
                 channel=channel,
@@ -387,7 +388,9 @@ def _write(
                 next_attempt_at=now + timedelta(seconds=lease_seconds()),
                 retry_until=now + timedelta(hours=retry_hours()),
             )
+            delivery_tasks.enqueue_attempt(delivery)
     except IntegrityError:
+        if delivery is not None:
+            raise  # not the key: the job's insert failed
         return None
-    delivery_tasks.enqueue_attempt(delivery)
     return delivery

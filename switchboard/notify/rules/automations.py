@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from switchboard.core.models import Timer
 from switchboard.core.timers import cancel_timer, schedule_timer, timer_handler
-from switchboard.notify.rules import conditions
+from switchboard.notify.rules import conditions, config
 from switchboard.notify.rules.models import TimeRule, TimeRuleFiring, TimeRuleKind
 from switchboard.tickets.events import TicketEvent
 from switchboard.tickets.models import Ticket
@@ -43,7 +43,8 @@ def _key(rule: TimeRule, ticket_id: int, clock_id: int | None = None) -> str:
 
 
 def active_rules() -> list[TimeRule]:
-    return list(TimeRule.objects.filter(is_active=True).order_by("position", "pk"))
+    """The active time rules by position (cached per process: notify/rules/config.py)."""
+    return list(config.current().time_rules)
 
 
 # --- scheduling, on every ticket change --------------------------------------------------------
@@ -184,12 +185,9 @@ def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
 def close_delay_days() -> float | None:
     """N of the first active "Solved → closed after N days" rule, if set: the delay of the
     tickets app's close timer (None: SWITCHBOARD_CLOSE_SOLVED_AFTER_DAYS)."""
-    rule = (
-        TimeRule.objects.filter(
-            is_active=True, kind=TimeRuleKind.CLOSE_SOLVED, amount__isnull=False
-        )
-        .order_by("position", "pk")
-        .first()
+    rule = next(
+        (r for r in active_rules() if r.kind == TimeRuleKind.CLOSE_SOLVED and r.amount is not None),
+        None,
     )
     return float(rule.amount) if rule is not None and rule.amount else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from switchboard.core.generations import watched_manager
 from switchboard.notify.rules.conditions import ConditionError, validate_conditions
 from switchboard.notify.rules.validation import validate_actions
 
@@ -71,6 +72,9 @@ class Trigger(models.Model):
     shipped_key = models.CharField(max_length=60, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Active triggers are cached per process (core/generations.py, namespace "rules").
+    objects = watched_manager("rules")
 
     class Meta:
         ordering = ["position", "pk"]
@@ -154,6 +158,9 @@ class TimeRule(models.Model):
     shipped_key = models.CharField(max_length=60, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Active time rules are cached per process (core/generations.py, namespace "rules").
+    objects = watched_manager("rules")
 
     class Meta:
         ordering = ["position", "pk"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -31,7 +31,7 @@ from switchboard.core.links import (
     portal_ticket_url,
 )
 from switchboard.core.seeding import is_seeding
-from switchboard.notify.rules import conditions
+from switchboard.notify.rules import conditions, config
 from switchboard.notify.rules.models import Trigger, TriggerFiring
 from switchboard.notify.rules.validation import (
     EMAIL_ACTIONS,
@@ -152,6 +152,10 @@ class RuleContext:
     comment: Comment | None = None
     actor_id: int | None = None
     sla: Mapping[str, Any] | None = None
+    # The ticket as the event's job read it (`events.from_payload`), used instead of reading it
+    # again; None: `run_triggers` loads it.
+    ticket: Ticket | None = None
+    rules: config.RulesConfig | None = None  # as `run_triggers` read them for this event
 
 
 def event_names(event: TicketEvent) -> tuple[str, ...]:
@@ -181,6 +185,7 @@ def on_ticket_event(event: TicketEvent) -> None:
         changes=dict(event.changes),
         comment=event.comment,
         actor_id=event.actor.pk if event.actor is not None else None,
+        ticket=event.ticket if event.loaded_by_job else None,
     )
     run_triggers(context)
 
@@ -218,22 +223,24 @@ def on_sla_event(kind: str, clock: Any, minutes_left: float) -> None:
     run_triggers(context)
 
 
-def active_triggers(names: tuple[str, ...]) -> list[Trigger]:
-    """Active triggers for any of `names`, in order (one query; event filter in Python so it
-    works the same on SQLite and PostgreSQL)."""
+def active_triggers(
+    names: tuple[str, ...], rules: config.RulesConfig | None = None
+) -> list[Trigger]:
+    """Active triggers for any of `names`, in order (event filter in Python so it works the
+    same on SQLite and PostgreSQL)."""
     wanted = set(names)
-    return [
-        t
-        for t in Trigger.objects.filter(is_active=True).order_by("position", "pk")
-        if wanted & set(t.events or [])
-    ]
+    rules = rules or config.current()
+    return [t for t in rules.triggers if wanted & set(t.events or [])]
 
 
 def run_triggers(context: RuleContext) -> list[TriggerFiring]:
-    triggers = active_triggers(context.names)
+    if context.rules is None:
+        # Read once: the triggers and, for their actions, the endpoints.
+        context = replace(context, rules=config.current())
+    triggers = active_triggers(context.names, context.rules)
     if not triggers:
         return []
-    ticket = load_ticket(context.ticket_id)
+    ticket = context.ticket if context.ticket is not None else load_ticket(context.ticket_id)
     facts = snapshot(ticket, changes=context.changes, comment=context.comment, sla=context.sla)
     already: set[int] | None = None  # triggers that fired for this event before (a re-run)
     fired = []
@@ -351,12 +358,22 @@ def apply_actions(
     return outcome, changed
 
 
+def _ccs(ticket: Ticket) -> list[User]:
+    """The ticket's CCs by pk, read once per ticket object: every recipient's access check reads
+    them too (`access.facts_for`). Their organizations (the access check of a CC reads its own)
+    only when there are CCs."""
+    prefetch_related_objects([ticket], "ccs")
+    ccs = sorted(ticket.ccs.all(), key=lambda user: user.pk)
+    prefetch_related_objects(ccs, "organization")
+    return ccs
+
+
 def _recipients(action: dict[str, Any], ticket: Ticket) -> list[User]:
     kind = action["type"]
     if kind == "email_requester":
         return [ticket.requester]
     if kind == "email_ccs":
-        return list(ticket.ccs.filter(is_active=True).select_related("organization").order_by("pk"))
+        return [user for user in _ccs(ticket) if user.is_active]
     if kind == "email_tam":
         org = ticket.organization
         return [org.account_manager] if org and org.account_manager else []
@@ -404,6 +421,9 @@ def message_context(
     requester = ticket.requester
     comment = context.comment
     show_comment = comment is not None and projection.comment_visible(viewer, comment)
+    if show_comment:
+        # The same comment goes to every recipient of the event: its attachments are read once.
+        prefetch_related_objects([comment], "attachments")
     return {
         "ticket": {
             "id": view.id,
@@ -469,8 +489,7 @@ def _email(
     template = action.get("template", "rules/agent_notice")
     recipients = _recipients(action, ticket)
     if recipients:
-        # The access check reads the ticket's CCs: once, not once per recipient.
-        prefetch_related_objects([ticket], "ccs")
+        _ccs(ticket)  # the access check reads the ticket's CCs: once, not once per recipient
     for user in recipients:
         label = {"action": action["type"], "to": user.email}
         if not user.is_active or not access.can_view(user, ticket):
@@ -527,12 +546,12 @@ def _endpoint(
     key_prefix: str,
     rule_title: str,
 ) -> dict[str, Any]:
-    from switchboard.notify.outbox.models import Endpoint, EndpointKind
+    from switchboard.notify.outbox.models import EndpointKind
     from switchboard.notify.outbox.queue import queue_endpoint
 
     name = action["endpoint"]
     label = {"action": "notify_endpoint", "endpoint": name}
-    endpoint = Endpoint.objects.filter(name=name).first()
+    endpoint = (context.rules or config.current()).endpoints.get(name)
     if endpoint is None:
         return {**label, "skipped": "no endpoint with this name"}
     if not endpoint.is_active:
