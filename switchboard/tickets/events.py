@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextvars
 import enum
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -234,10 +234,8 @@ def from_payload(payload: dict[str, Any]) -> TicketEvent | None:
         return None
     comment = None
     if payload["comment"] is not None:
-        try:
+        with suppress(Comment.DoesNotExist):  # None if deleted since
             comment = Comment.objects.get(pk=payload["comment"])
-        except Comment.DoesNotExist:
-            pass
     org, requester = ticket.organization, ticket.requester
     if org is not None and requester.organization_id == org.pk:
         requester.organization = org

@@ -143,11 +143,14 @@ def _related_rows(ticket_ids: list[int], *, descriptions: bool) -> list[tuple[st
         return list(cursor.fetchall())
 
 
-def load_extras(viewer: access.Viewer, tickets: Sequence[Ticket]) -> Extras:
+def load_extras(
+    viewer: access.Viewer, tickets: Sequence[Ticket], *, descriptions: bool | None = None
+) -> Extras:
     """What `project_ticket` needs for these tickets, in one query (for end-users it includes
-    each ticket's first public comment, their `description`)."""
+    each ticket's first public comment, their `description`). `descriptions=True` loads those
+    for any viewer: the answer then serves agents and end-users alike."""
     ids = [t.pk for t in tickets]
-    end_user = not sees_internal(viewer)
+    end_user = not sees_internal(viewer) if descriptions is None else descriptions
     by_ticket: dict[int, TicketExtras] = {
         pk: TicketExtras(first_public_body="" if end_user else None) for pk in ids
     }
@@ -285,10 +288,14 @@ def project_tickets(viewer: access.Viewer, tickets: Sequence[Ticket]) -> list[Ti
     return [project_ticket(viewer, t, extras.of(t.pk), extras.fields) for t in tickets]
 
 
-def ticket_view_for(user: Any, ticket: Ticket) -> TicketView:
+def ticket_view_for(user: Any, ticket: Ticket, *, extras: Extras | None = None) -> TicketView:
     """The one-call form for a single ticket (emails, the chat bot, a ticket page): the ticket
-    as `user` (a User or `access.SYSTEM`) may see it; NotFound if they may not."""
-    return project_tickets(access.viewer_for(user), [ticket])[0]
+    as `user` (a User or `access.SYSTEM`) may see it; NotFound if they may not. `extras`: what
+    `load_extras` answered for this ticket (with descriptions for an end-user), if in hand."""
+    viewer = access.viewer_for(user)
+    if extras is None:
+        return project_tickets(viewer, [ticket])[0]
+    return project_ticket(viewer, ticket, extras.of(ticket.pk), extras.fields)
 
 
 # --- comments ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ the triggers (no loops); later triggers see them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -89,8 +89,10 @@ def snapshot(
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     comment: Comment | None = None,
     sla: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The plain dict conditions are evaluated against (see notify.conditions.FIELDS)."""
+    """The plain dict conditions are evaluated against (see notify.conditions.FIELDS). `tags`:
+    the ticket's tag names by name, if in hand (`ticket_rows`)."""
     org = ticket.organization
     requester = ticket.requester
     email = (requester.email or "").lower()
@@ -99,7 +101,7 @@ def snapshot(
         "priority": ticket.priority,
         "type": ticket.ticket_type,
         "channel": ticket.channel,
-        "tags": [t.name for t in ticket.tags.all()],
+        "tags": list(tags) if tags is not None else [t.name for t in ticket.tags.all()],
         "group": ticket.group.name if ticket.group else None,
         "assignee": ticket.assignee.email if ticket.assignee else None,
         "product_line": ticket.product_line,
@@ -135,6 +137,17 @@ def snapshot(
         for name, (old, new) in (changes or {}).items()
     }
     return data
+
+
+def ticket_rows(ticket: Ticket) -> projection.Extras:
+    """The ticket's tags, CC ids, custom fields and first public comment in one query: the
+    conditions' tags, every recipient's access check and both kinds of recipients' projection
+    (`projection.ticket_view_for`)."""
+    return projection.load_extras(access.SYSTEM_VIEWER, [ticket], descriptions=True)
+
+
+def _tags(rows: projection.Extras, ticket: Ticket) -> list[str]:
+    return sorted(rows.of(ticket.pk).tags)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -241,7 +254,14 @@ def run_triggers(context: RuleContext) -> list[TriggerFiring]:
     if not triggers:
         return []
     ticket = context.ticket if context.ticket is not None else load_ticket(context.ticket_id)
-    facts = snapshot(ticket, changes=context.changes, comment=context.comment, sla=context.sla)
+    rows = ticket_rows(ticket)
+    facts = snapshot(
+        ticket,
+        changes=context.changes,
+        comment=context.comment,
+        sla=context.sla,
+        tags=_tags(rows, ticket),
+    )
     already: set[int] | None = None  # triggers that fired for this event before (a re-run)
     fired = []
     for trigger in triggers:
@@ -265,6 +285,7 @@ def run_triggers(context: RuleContext) -> list[TriggerFiring]:
             source=f"trigger:{trigger.pk}",
             key_prefix=f"trigger:{trigger.pk}:event:{context.key}",
             rule_title=trigger.title,
+            rows=rows,
         )
         fired.append(
             TriggerFiring(
@@ -279,8 +300,13 @@ def run_triggers(context: RuleContext) -> list[TriggerFiring]:
         if changed:
             # Later triggers see this trigger's changes.
             ticket = load_ticket(ticket.pk)
+            rows = ticket_rows(ticket)
             facts = snapshot(
-                ticket, changes=context.changes, comment=context.comment, sla=context.sla
+                ticket,
+                changes=context.changes,
+                comment=context.comment,
+                sla=context.sla,
+                tags=_tags(rows, ticket),
             )
     if fired:
         # The unique (trigger, event key) constraint makes "once per event" hold even if two
@@ -328,8 +354,10 @@ def apply_actions(
     source: str,
     key_prefix: str,
     rule_title: str,
+    rows: projection.Extras | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Run a rule's actions; returns (what each did, whether the ticket changed)."""
+    """Run a rule's actions; returns (what each did, whether the ticket changed). `rows`: the
+    ticket's `ticket_rows`, if in hand."""
     from switchboard.tickets.actions.update import update_ticket
 
     outcome: list[dict[str, Any]] = []
@@ -346,34 +374,33 @@ def apply_actions(
             changed = True
             outcome.append({"action": "set", "changes": sorted(changes)})
             ticket = load_ticket(ticket.pk)
+            rows = None
         except SwitchboardError as exc:
             outcome.append({"action": "set", "error": str(exc)})
     for action in actions:
+        if action["type"] in EMAIL_ACTIONS or action["type"] == "notify_endpoint":
+            rows = rows or ticket_rows(ticket)
         if action["type"] in EMAIL_ACTIONS:
-            outcome.extend(_email(action, ticket, context, event, source, key_prefix))
+            outcome.extend(_email(action, ticket, rows, context, event, source, key_prefix))
         elif action["type"] == "notify_endpoint":
             outcome.append(
-                _endpoint(action, ticket, context, event, source, key_prefix, rule_title)
+                _endpoint(action, ticket, rows, context, event, source, key_prefix, rule_title)
             )
     return outcome, changed
 
 
-def _ccs(ticket: Ticket) -> list[User]:
-    """The ticket's CCs by pk, read once per ticket object: every recipient's access check reads
-    them too (`access.facts_for`). Their organizations (the access check of a CC reads its own)
-    only when there are CCs."""
-    prefetch_related_objects([ticket], "ccs")
-    ccs = sorted(ticket.ccs.all(), key=lambda user: user.pk)
-    prefetch_related_objects(ccs, "organization")
-    return ccs
-
-
-def _recipients(action: dict[str, Any], ticket: Ticket) -> list[User]:
+def _recipients(action: dict[str, Any], ticket: Ticket, cc_ids: list[int]) -> list[User]:
     kind = action["type"]
     if kind == "email_requester":
         return [ticket.requester]
     if kind == "email_ccs":
-        return [user for user in _ccs(ticket) if user.is_active]
+        if not cc_ids:
+            return []
+        return list(
+            User.objects.select_related("organization")
+            .filter(pk__in=cc_ids, is_active=True)
+            .order_by("pk")
+        )
     if kind == "email_tam":
         org = ticket.organization
         return [org.account_manager] if org and org.account_manager else []
@@ -477,6 +504,7 @@ def message_context(
 def _email(
     action: dict[str, Any],
     ticket: Ticket,
+    rows: projection.Extras,
     context: RuleContext,
     event: str,
     source: str,
@@ -487,12 +515,18 @@ def _email(
     results = []
     views: dict[bool, projection.TicketView] = {}  # one projection per kind of recipient
     template = action.get("template", "rules/agent_notice")
-    recipients = _recipients(action, ticket)
-    if recipients:
-        _ccs(ticket)  # the access check reads the ticket's CCs: once, not once per recipient
-    for user in recipients:
+    extras = rows.of(ticket.pk)
+    # What `access.can_view` reads of the ticket, from `rows` instead of a query per recipient.
+    facts = access.TicketFacts(
+        requester_id=ticket.requester_id,
+        organization_id=ticket.organization_id,
+        cc_ids=frozenset(extras.cc_ids),
+    )
+    for user in _recipients(action, ticket, extras.cc_ids):
         label = {"action": action["type"], "to": user.email}
-        if not user.is_active or not access.can_view(user, ticket):
+        if not user.is_active or not access.decide(
+            access.viewer_for(user), facts, access.Action.VIEW
+        ):
             results.append({**label, "skipped": "recipient may not view the ticket"})
             continue
         comment = context.comment
@@ -501,7 +535,7 @@ def _email(
             continue
         kind = access.is_agent(user)
         if kind not in views:  # the same for every recipient of a kind (access checked above)
-            views[kind] = projection.ticket_view_for(user, ticket)
+            views[kind] = projection.ticket_view_for(user, ticket, extras=rows)
         values = message_context(ticket, context, recipient=user, view=views[kind])
         values["recipient"] = {"name": user.name or user.email, "email": user.email}
         subject = render_text(action.get("subject") or EMAIL_TEMPLATES[template], values)
@@ -540,6 +574,7 @@ def default_chat_text(values: Mapping[str, Any], event: str) -> str:
 def _endpoint(
     action: dict[str, Any],
     ticket: Ticket,
+    rows: projection.Extras,
     context: RuleContext,
     event: str,
     source: str,
@@ -560,7 +595,10 @@ def _endpoint(
     # A receiver customers read gets what the requester may see; agents' channels get it all.
     reader = ticket.requester if audience == "requester" else access.SYSTEM
     try:
-        values = message_context(ticket, context, recipient=reader, rule_title=rule_title)
+        view = projection.ticket_view_for(reader, ticket, extras=rows)
+        values = message_context(
+            ticket, context, recipient=reader, rule_title=rule_title, view=view
+        )
     except NotFound:
         return {**label, "skipped": "the requester may not view the ticket"}
     text = (
