@@ -188,3 +188,32 @@ def test_an_event_for_a_deleted_ticket_is_dropped(customer, tagging_trigger):
 
     assert not TriggerFiring.objects.exists()
     assert not DBTaskResult.objects.filter(task_path=EVENT_JOB, status="FAILED").exists()
+
+
+# One create's event job, a trigger emailing the requester, the rule cache warm: the ticket
+# (with organization and requester), the comment, the actor, the rules' generation token, the
+# ticket's tags/CCs/projection rows, the firing check, the comment's attachments, the email
+# (key check, savepoint, delivery, its job, release), the firing, the time rules' token; on
+# PostgreSQL 3 more: the search document, in a savepoint.
+EVENT_JOB_QUERIES = {"sqlite": 16, "postgresql": 19}  # BEGIN and COMMIT included
+
+
+def test_an_event_job_runs_a_fixed_number_of_queries(customer, django_assert_max_num_queries):
+    """A create's event job, triggers and an email included: bounded queries."""
+    from django.db import connection
+
+    Trigger.objects.create(
+        title="Tell the requester",
+        events=["ticket.created"],
+        actions=[{"type": "email_requester", "template": "rules/requester_received"}],
+    )
+    agent = AgentFactory()
+    warm = create_ticket(actor=agent, requester=customer, subject="Help", description="It broke")
+    run_worker()  # loads the rules into this process's cache
+    ticket = create_ticket(actor=agent, requester=customer, subject="Help", description="Broke")
+    [job] = [j for j in event_jobs() if payload(j)["ticket"] == ticket.pk]
+
+    with django_assert_max_num_queries(EVENT_JOB_QUERIES[connection.vendor]):
+        events.process_ticket_event.call(payload(job))
+    assert Delivery.objects.filter(ticket=ticket, recipient="cara@acme.test").count() == 1
+    assert warm.pk != ticket.pk
