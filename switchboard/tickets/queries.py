@@ -38,7 +38,9 @@ def ticket_for_user(
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    qs = Ticket.objects.select_related(*related).filter(pk=ticket_id)
+    qs = Ticket.objects.filter(pk=ticket_id)
+    if related:  # select_related() with no names would follow every foreign key
+        qs = qs.select_related(*related)
     if ccs:
         qs = qs.prefetch_related("ccs")  # the access check reads them; callers list them
     ticket = qs.first()
