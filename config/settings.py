@@ -126,14 +126,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # home's count query went from 48 ms to 25 ms with it off (bench/RESULTS.md, Web UI).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "SWITCHBOARD_PG_PREPARED", default=True
+    "SWITCHBOARD_PG_PREPARED", default=False
 ):
-    # Server-side parameters, and psycopg prepares a statement from its 5th run on a connection:
-    # PostgreSQL then parses and plans each of the ticket write's few dozen statements once per
-    # connection, not once per run. Measured: PostgreSQL's CPU per API ticket creation, request
-    # and worker together, 14.6 ms -> 7.3 ms (bench/RESULTS.md). Behind a pooler in transaction
-    # mode, the pooler must track prepared statements (PgBouncer >= 1.21 with
-    # max_prepared_statements) or this must be off (docs/operations.md).
+    # Opt-in: server-side parameters, and psycopg prepares a statement from its 5th run on a
+    # connection. PostgreSQL's CPU per API ticket creation (request and worker) fell from 14.6 to
+    # 7.3 ms, but the gain is the generic plans, and a generic plan made the agent home's view
+    # counts slower (68 -> 81 ms median, bench/RESULTS.md); with plan_cache_mode=
+    # force_custom_plan the gain is gone. Behind a pooler in transaction mode, the pooler must
+    # track prepared statements (PgBouncer >= 1.21 with max_prepared_statements).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
     )
