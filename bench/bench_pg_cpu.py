@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from benchlib import drop_db, recreate_db  # noqa: E402
+from benchlib import api_client_with_customer, drop_db, recreate_db  # noqa: E402
 
 DB = "bench_pg_cpu"
 
@@ -44,33 +44,19 @@ def measure(n: int) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
-    from switchboard.accounts import actions as a
-    from switchboard.accounts.access import SYSTEM
     from switchboard.core.worker import Worker
 
     call_command("migrate", verbosity=0)
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SWITCHBOARD_API_RATE_LIMIT = 10**9
-    admin = a.create_user(actor=SYSTEM, email="bench-admin@bench.test", name="B", role="admin")
-    a.create_organization(
-        actor=SYSTEM, name="Bench Org", domain_names=["bench.test"], support_level="standard"
-    )
-    customer = a.create_user(actor=admin, email="customer@bench.test", name="Customer")
-    token, _ = a.issue_api_token(user=admin, name="bench")
-    client = Client()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client, auth, customer_id = api_client_with_customer()
     body = json.dumps(
         {
             "ticket": {
                 "subject": "The login page fails after the upgrade",
                 "comment": {"body": "Created by bench/bench_pg_cpu.py. " * 10},
-                "requester_id": customer.pk,
+                "requester_id": customer_id,
                 "priority": "normal",
             }
         }

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -76,3 +77,25 @@ def parse_wrk(out: str) -> dict:
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
     return {"rps": rps, "p50": p50, "p99": p99, "requests": total, "errors": errors, "raw": out}
+
+
+def api_client_with_customer() -> tuple[Any, dict[str, str], int]:
+    """In a migrated database, after django.setup(): an admin with an API token, an organization
+    and a customer in it. Returns (a Django test client, its Authorization header, the
+    customer's id) for the in-process API benchmarks; settings as a server would have them."""
+    from django.conf import settings
+    from django.test import Client
+
+    from switchboard.accounts import actions as a
+    from switchboard.accounts.access import SYSTEM
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SWITCHBOARD_API_RATE_LIMIT = 10**9
+    admin = a.create_user(actor=SYSTEM, email="bench-admin@bench.test", name="B", role="admin")
+    a.create_organization(
+        actor=SYSTEM, name="Bench Org", domain_names=["bench.test"], support_level="standard"
+    )
+    customer = a.create_user(actor=admin, email="customer@bench.test", name="Customer")
+    token, _ = a.issue_api_token(user=admin, name="bench")
+    return Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}, customer.pk

@@ -246,14 +246,8 @@ def active_triggers(
     return [t for t in rules.triggers if wanted & set(t.events or [])]
 
 
-def run_triggers(context: RuleContext) -> list[TriggerFiring]:
-    if context.rules is None:
-        # Read once: the triggers and, for their actions, the endpoints.
-        context = replace(context, rules=config.current())
-    triggers = active_triggers(context.names, context.rules)
-    if not triggers:
-        return []
-    ticket = context.ticket if context.ticket is not None else load_ticket(context.ticket_id)
+def _facts(ticket: Ticket, context: RuleContext) -> tuple[projection.Extras, dict[str, Any]]:
+    """The ticket's rows (`ticket_rows`) and the facts the conditions read, for this event."""
     rows = ticket_rows(ticket)
     facts = snapshot(
         ticket,
@@ -262,6 +256,18 @@ def run_triggers(context: RuleContext) -> list[TriggerFiring]:
         sla=context.sla,
         tags=_tags(rows, ticket),
     )
+    return rows, facts
+
+
+def run_triggers(context: RuleContext) -> list[TriggerFiring]:
+    if context.rules is None:
+        # Read once: the triggers and, for their actions, the endpoints.
+        context = replace(context, rules=config.current())
+    triggers = active_triggers(context.names, context.rules)
+    if not triggers:
+        return []
+    ticket = context.ticket if context.ticket is not None else load_ticket(context.ticket_id)
+    rows, facts = _facts(ticket, context)
     already: set[int] | None = None  # triggers that fired for this event before (a re-run)
     fired = []
     for trigger in triggers:
@@ -300,14 +306,7 @@ def run_triggers(context: RuleContext) -> list[TriggerFiring]:
         if changed:
             # Later triggers see this trigger's changes.
             ticket = load_ticket(ticket.pk)
-            rows = ticket_rows(ticket)
-            facts = snapshot(
-                ticket,
-                changes=context.changes,
-                comment=context.comment,
-                sla=context.sla,
-                tags=_tags(rows, ticket),
-            )
+            rows, facts = _facts(ticket, context)
     if fired:
         # The unique (trigger, event key) constraint makes "once per event" hold even if two
         # processes got here for the same event: the second one's transaction fails.
