@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from benchlib import api_client_with_customer, drop_db, recreate_db  # noqa: E402
+from benchlib import api_client_with_customer, run_in_scratch_db  # noqa: E402
 
 DB = "bench_pg_cpu"
 
@@ -41,15 +41,10 @@ def backend_cpu(connection: object, pid: list[int]) -> float:
 
 
 def measure(n: int) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
     from switchboard.core.worker import Worker
 
-    call_command("migrate", verbosity=0)
     client, auth, customer_id = api_client_with_customer()
     body = json.dumps(
         {
@@ -91,20 +86,13 @@ def measure(n: int) -> None:
         f"worker:   Python {(py2 - py1) * per:.2f} ms, PostgreSQL {(pg2 - pg1) * per:.2f} ms "
         f"per creation ({jobs} jobs)"
     )
-    connection.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--creates", type=int, default=300)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = recreate_db(DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    try:
-        measure(args.creates)
-    finally:
-        drop_db(DB)
+    run_in_scratch_db(DB, measure, args.creates)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -30,22 +29,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from benchlib import api_client_with_customer, drop_db, recreate_db  # noqa: E402
+from benchlib import api_client_with_customer, run_in_scratch_db  # noqa: E402
 
 DB = "bench_write_cpu"
 
 
 def measure(n: int) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
     from switchboard.core.worker import Worker
 
-    call_command("migrate", verbosity=0)
     client, auth, customer_id = api_client_with_customer()
     body = json.dumps(
         {
@@ -110,20 +104,13 @@ def measure(n: int) -> None:
         f"one worker, events queue: {worker.jobs_run} jobs in {wall:.1f} s = "
         f"{worker.jobs_run / wall:.1f} jobs/s, CPU {cpu / worker.jobs_run * 1000:.1f} ms per job"
     )
-    connection.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = recreate_db(DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    try:
-        measure(args.requests)
-    finally:
-        drop_db(DB)
+    run_in_scratch_db(DB, measure, args.requests)
 
 
 if __name__ == "__main__":

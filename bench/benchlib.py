@@ -99,3 +99,24 @@ def api_client_with_customer() -> tuple[Any, dict[str, str], int]:
     customer = a.create_user(actor=admin, email="customer@bench.test", name="Customer")
     token, _ = a.issue_api_token(user=admin, name="bench")
     return Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}, customer.pk
+
+
+def run_in_scratch_db(db: str, measure: Any, *args: Any) -> None:
+    """Create database `db` (dropped again at the end), point Django at it, set Django up,
+    migrate, then call `measure(*args)`: the frame of the in-process benchmarks."""
+    os.environ["DATABASE_URL"] = recreate_db(db)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        import django
+        from django.core.management import call_command
+        from django.db import connection
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        try:
+            measure(*args)
+        finally:
+            connection.close()
+    finally:
+        drop_db(db)
