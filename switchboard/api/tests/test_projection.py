@@ -10,7 +10,7 @@ from switchboard.notify.rules.models import Trigger
 from switchboard.tickets.actions.comments import add_comment
 from switchboard.tickets.actions.create import create_ticket
 from switchboard.tickets.actions.update import update_ticket
-from switchboard.tickets.models import TicketField
+from switchboard.tickets.models import Ticket, TicketField
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +174,20 @@ def test_ticket_audits_list_for_agents_in_fixed_queries(agent_api, customer_api,
     assert body["count"] == 7 and large == small
     denied = customer_api.get(f"tickets/{internal_first.pk}/audits.json")
     assert denied.status_code == 403
+
+
+def test_end_users_create_answer_has_no_internal_note_of_the_audit_it_wrote(customer_api, customer):
+    """The create answer's audit is rendered from the events the request wrote (in memory): the
+    organization's notes, written as an internal note in that same audit, stay out of it."""
+    org = customer.organization
+    org.notes = "Owes us money; escalate to finance."
+    org.save()
+    response = customer_api.post(
+        "tickets.json", {"ticket": {"subject": "Broken", "comment": {"body": "It is broken."}}}
+    )
+    assert response.status_code == 201, response.content
+    events = response.json()["audit"]["events"]
+    assert [e["body"] for e in events if e["type"] == "Comment"] == ["It is broken."]
+    assert "finance" not in response.content.decode()
+    ticket = Ticket.objects.get(pk=response.json()["ticket"]["id"])
+    assert ticket.comments.filter(public=False, body__contains="finance").exists()
