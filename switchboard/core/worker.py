@@ -285,6 +285,20 @@ class Worker:
                 raise
 
 
+def lower_priority(increment: int) -> int:
+    """Add `increment` (clamped to 0-19) to this process's niceness; returns the niceness now.
+    A worker sharing a host with the web processes yields the CPU to requests under a burst."""
+    increment = max(0, min(19, increment))
+    try:
+        niceness = os.nice(increment)
+    except OSError:  # a platform or sandbox that refuses: run as is
+        logger.warning("could not lower the worker's CPU priority by %d", increment)
+        return os.nice(0)
+    if increment:
+        logger.info("worker niceness %d", niceness)
+    return niceness
+
+
 def recover_lost_jobs(*, dead_after: float, backend: str = "default") -> int:
     """Put back the running jobs of workers that stopped beating (killed, crashed, lost host)."""
     now = timezone.now()

@@ -97,7 +97,11 @@ def match_policy(ticket: Ticket) -> Policy | None:
     """The first active policy (by position) whose conditions match, or None (no SLA)."""
     if ticket.organization_id is None:
         return None
-    tags = list(ticket.tags.values_list("name", flat=True))
+    tags = (
+        ticket.fresh_tags
+        if ticket.fresh_tags is not None
+        else list(ticket.tags.values_list("name", flat=True))
+    )
     if not entitled(ticket, tags):
         return None
     facts = ticket_facts(ticket, tags)

@@ -127,6 +127,10 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
 
+    # Not a column: open_ticket sets it on the object it creates to the tags it just wrote, so
+    # the in-request SLA listener does not read them back. None on every loaded ticket.
+    fresh_tags: list[str] | None = None
+
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         """As Model.save, but an update never writes search_vector back: tickets.search_index
         maintains it in SQL, and a copy loaded earlier would undo a concurrent change."""

@@ -29,3 +29,15 @@ def test_a_callers_transaction_keeps_a_synchronous_commit():
             ratelimit.count("k", limit=5, window_seconds=60)
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit setting")
+def test_outside_a_transaction_the_counter_is_one_statement():
+    """No BEGIN / SET LOCAL / COMMIT round trips: the asynchronous commit is asked for inside
+    the one autocommitted statement."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert ratelimit.count("k", limit=5, window_seconds=60).remaining == 4
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    assert "set_config('synchronous_commit', 'off', true)" in captured.captured_queries[0]["sql"]

@@ -74,12 +74,13 @@ class Renderer:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def prepare(self, tickets: list[Ticket]) -> None:
+    def prepare(self, tickets: list[Ticket], *, rated: bool = True) -> None:
+        """`rated=False`: tickets known to have no rating (created by this request)."""
         self.extras = projection.load_extras(self.viewer, tickets)
-        self._ratings = latest_ratings([t.pk for t in tickets])
+        self._ratings = latest_ratings([t.pk for t in tickets]) if rated else {}
 
-    def tickets(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
-        self.prepare(tickets)
+    def tickets(self, tickets: list[Ticket], *, rated: bool = True) -> list[dict[str, Any]]:
+        self.prepare(tickets, rated=rated)
         return [self.ticket(t) for t in tickets]
 
     # --- tickets ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -61,10 +62,17 @@ def _audits(ticket: Ticket, after_pk: int) -> list[TicketAudit]:
 
 
 def _ticket_and_audit(
-    request: HttpRequest, ticket: Ticket, audits: list[TicketAudit], who: User, status: int
+    request: HttpRequest,
+    ticket: Ticket,
+    audits: list[TicketAudit],
+    who: User,
+    status: int,
+    *,
+    new: bool = False,
 ) -> HttpResponse:
+    """`new`: the ticket was created by this request (it has no rating yet)."""
     renderer = Renderer(request)
-    rendered = renderer.tickets([ticket])[0]
+    rendered = renderer.tickets([ticket], rated=not new)[0]
     if audits:
         audit = renderer.audit(audits)
     else:  # nothing changed: an empty audit, as the request wrote none
@@ -200,9 +208,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     comment = data.get("comment")
     body = _comment_body(comment, who) or data.get("description") or ""
     public = bool(comment.get("public", True)) if comment else True
-    written: list[TicketAudit] | None = None  # the audit(s) this request wrote, when in hand
-    with transaction.atomic():
-        if data.get("via_followup_source_id") is not None:
+    if data.get("via_followup_source_id") is not None:
+        with transaction.atomic():
             try:
                 source = queries.ticket_for_user(who, data["via_followup_source_id"])
             except NotFound:
@@ -212,49 +219,63 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
             ticket = create.create_follow_up(
                 source=source, actor=who, body=body, channel=Channel.API
             )
-        else:
-            requester = None
-            requester_email = requester_name = ""
-            if data.get("requester_id") is not None:
-                requester = _user(data["requester_id"], "requester_id")
-            elif data.get("requester"):
-                requester_email = data["requester"].get("email") or ""
-                requester_name = data["requester"].get("name") or ""
-            else:
-                requester = who
-            changes = _changes({k: v for k, v in data.items() if k != "requester_id"})
-            posted = create.open_ticket(
-                actor=who,
-                subject=data.get("subject") or "",
-                description=body,
-                requester=requester,
-                requester_email=requester_email,
-                requester_name=requester_name,
-                channel=Channel.API,
-                priority=changes.get("priority"),
-                ticket_type=changes.get("ticket_type") or "",
-                status=changes.get("status"),
-                tags=changes.get("tags") or (),
-                assignee=changes.get("assignee"),
-                group=changes.get("group"),
-                ccs=changes.get("ccs") or (),
-                custom_fields=changes.get("custom_fields"),
-                product_line=changes.get("product_line"),
-                preferred_region=changes.get("preferred_region"),
-                public=public,
-                external_id=changes.get("external_id") or "",
+            audits = _audits(ticket, 0)
+        return _created(request, _reload(ticket.pk), audits, who)
+    requester = None
+    requester_email = requester_name = ""
+    if data.get("requester_id") is not None:
+        requester = _user(data["requester_id"], "requester_id")
+    elif data.get("requester"):
+        requester_email = data["requester"].get("email") or ""
+        requester_name = data["requester"].get("name") or ""
+    else:
+        requester = who
+    changes = _changes({k: v for k, v in data.items() if k != "requester_id"})
+    # open_ticket is its own transaction; a second write (the organization) shares it.
+    moves_org = "organization" in changes
+    with transaction.atomic() if moves_org else nullcontext():
+        posted = create.open_ticket(
+            actor=who,
+            subject=data.get("subject") or "",
+            description=body,
+            requester=requester,
+            requester_email=requester_email,
+            requester_name=requester_name,
+            channel=Channel.API,
+            priority=changes.get("priority"),
+            ticket_type=changes.get("ticket_type") or "",
+            status=changes.get("status"),
+            tags=changes.get("tags") or (),
+            assignee=changes.get("assignee"),
+            group=changes.get("group"),
+            ccs=changes.get("ccs") or (),
+            custom_fields=changes.get("custom_fields"),
+            product_line=changes.get("product_line"),
+            preferred_region=changes.get("preferred_region"),
+            public=public,
+            external_id=changes.get("external_id") or "",
+        )
+        ticket = posted.ticket
+        org = changes.get("organization")
+        if moves_org and org != ticket.organization:
+            ticket = update.update_ticket(
+                ticket=ticket, actor=who, via=Channel.API, organization=org
             )
-            ticket = posted.ticket
-            org = changes.get("organization")
-            if "organization" in changes and org != ticket.organization:
-                ticket = update.update_ticket(
-                    ticket=ticket, actor=who, via=Channel.API, organization=org
-                )
-            elif posted.audit is not None:
-                written = [posted.audit]
-        # The answer's audit is what this request wrote; the worker's rules write their own later.
-        audits = written if written is not None else _audits(ticket, 0)
-    response = _ticket_and_audit(request, _reload(ticket.pk), audits, who, 201)
+            # The answer's audit is what this request wrote; the worker's rules write theirs later.
+            audits = _audits(ticket, 0)
+            ticket = _reload(ticket.pk)
+        else:
+            # The ticket as open_ticket wrote it (the in-request SLA listener keeps the object in
+            # step with what it writes), and its audit as saved: nothing to read back.
+            audits = [posted.audit] if posted.audit is not None else _audits(ticket, 0)
+    return _created(request, ticket, audits, who)
+
+
+def _created(
+    request: HttpRequest, ticket: Ticket, audits: list[TicketAudit], who: User
+) -> HttpResponse:
+    """201 with the new ticket (it has no rating yet), this request's audit and its Location."""
+    response = _ticket_and_audit(request, ticket, audits, who, 201, new=True)
     response["Location"] = Renderer(request).url(f"tickets/{ticket.pk}.json")
     return response
 

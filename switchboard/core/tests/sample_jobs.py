@@ -69,3 +69,11 @@ def rearm_timer(timer: Timer, now: datetime) -> None:
             due_at=now + timedelta(minutes=1),
             payload={"path": timer.payload["path"]},
         )
+
+
+@job(max_attempts=1)
+def record_niceness(path: str) -> int:
+    """Append the running process's niceness to a witness file."""
+    niceness = os.nice(0)
+    _append(path, str(niceness))
+    return niceness

@@ -105,3 +105,25 @@ def test_worker_heartbeat_is_visible_and_removed_on_clean_stop(spawn):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert not WorkerHeartbeat.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "added"),
+    [
+        ({"SWITCHBOARD_WORKER_NICE": "7"}, (), 7),
+        ({"SWITCHBOARD_WORKER_NICE": "7"}, ("--nice", "0"), 0),
+        ({"SWITCHBOARD_WORKER_NICE": "7"}, ("--processes", "2", "--nice", "3"), 3),
+    ],
+)
+def test_the_worker_runs_jobs_at_the_niceness_it_is_given(tmp_path, spawn, env, args, added):
+    """SWITCHBOARD_WORKER_NICE (or --nice) lowers the worker's CPU priority, once, also in the
+    processes a supervising worker starts: requests on the same host get the CPU first."""
+    import os
+
+    witness = tmp_path / "witness"
+    for _ in range(4):
+        jobs.enqueue(sample_jobs.record_niceness, str(witness))
+    proc = spawn("worker", "--burst", "--no-sweep", *args, env={**FAST, **env})
+    assert proc.wait(timeout=120) == 0
+    expected = min(19, os.nice(0) + added)
+    assert set(witness.read_text().split()) == {str(expected)}

@@ -183,7 +183,8 @@ def open_ticket(
     requester = _resolve_requester(actor, requester, requester_email, requester_name)
     if not requester.is_active:
         raise ValidationFailed("requester: this user is deactivated.", field="requester")
-    account_actions.associate_user_by_domain(requester)
+    if requester.role == Role.END_USER and requester.organization_id is None:
+        account_actions.associate_user_by_domain(requester)
     org: Organization | None = requester.organization if requester.role == Role.END_USER else None
     if requester.role != Role.END_USER:
         org = requester.organization
@@ -253,7 +254,9 @@ def open_ticket(
     tag_list = check_tag_count(normalize_tags(tags))
     if requester.role == Role.END_USER and org is None:
         tag_list.append(TAG_ENTITLEMENT_UNVERIFIED)
-    write_tags(ticket, normalize_tags(tag_list), audit, current=())
+    tag_list = normalize_tags(tag_list)
+    write_tags(ticket, tag_list, audit, current=())
+    ticket.fresh_tags = tag_list
 
     first = Comment.objects.create(
         ticket=ticket,

@@ -191,6 +191,7 @@ def write_tags(
 ) -> None:
     """Make the ticket's tags `tags`; `current` (the tags it has now) when the caller knows them,
     e.g. () for a ticket just created, saves reading them."""
+    ticket.fresh_tags = None  # whatever open_ticket knew of them is no longer the whole story
     current = set(ticket.tags.values_list("name", flat=True) if current is None else current)
     wanted = set(tags)
     if current == wanted:

@@ -9,9 +9,10 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from switchboard.core.worker import Worker
+from switchboard.core.worker import Worker, lower_priority
 
 
 class Command(BaseCommand):
@@ -27,11 +28,18 @@ class Command(BaseCommand):
         parser.add_argument("--max-jobs", type=int, default=None)
         parser.add_argument("--no-sweep", action="store_true", help="run jobs only")
         parser.add_argument("--worker-id", default=None)
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=None,
+            help="added to the process's niceness (default SWITCHBOARD_WORKER_NICE)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["processes"] > 1:
             self._supervise(opts)
             return
+        lower_priority(settings.SWITCHBOARD_WORKER_NICE if opts["nice"] is None else opts["nice"])
         worker = Worker(
             queues=[q for q in opts["queues"].split(",") if q],
             interval=opts["interval"],
@@ -50,6 +58,8 @@ class Command(BaseCommand):
         """Run N single-process workers and restart any that dies, until told to stop."""
         argv = [sys.argv[0], "worker", "--processes", "1", "--queues", opts["queues"]]
         argv += ["--interval", str(opts["interval"]), "--batch-size", str(opts["batch_size"])]
+        if opts["nice"] is not None:
+            argv += ["--nice", str(opts["nice"])]
         if opts["sweep_interval"]:
             argv += ["--sweep-interval", str(opts["sweep_interval"])]
         for flag in ("burst", "no_sweep"):
