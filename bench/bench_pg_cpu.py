@@ -10,7 +10,7 @@ N `POST /api/v2/tickets.json` through Django's test client, then one worker runs
 jobs (ticket events, then the emails they queue). One connection does all of it, so the CPU of
 its PostgreSQL backend around each phase is PostgreSQL's share of that work. Reports per
 creation: this process's CPU and the backend's, for the requests and for the worker.
-Set SWITCHBOARD_PG_PREPARED=1 to measure with prepared statements.
+SWITCHBOARD_PG_PREPARED=api|all|off (default api) chooses the prepared statements.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def backend_cpu(connection: object, pid: list[int]) -> float:
 def measure(n: int) -> None:
     from django.db import connection
 
+    from switchboard.core import prepared
     from switchboard.core.worker import Worker
 
     client, auth, customer_id = api_client_with_customer()
@@ -62,6 +63,7 @@ def measure(n: int) -> None:
         assert response.status_code == 201, response.content
 
     def drain() -> int:
+        prepared.for_this_process()  # as `manage.py worker` does
         worker = Worker(burst=True, sweep=False, worker_id="bench")
         while worker.run_batch():
             pass

@@ -38,6 +38,7 @@ def measure(n: int) -> None:
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
+    from switchboard.core import prepared
     from switchboard.core.worker import Worker
 
     client, auth, customer_id = api_client_with_customer()
@@ -95,6 +96,7 @@ def measure(n: int) -> None:
         f"GET tickets/{{id}}.json: {show_queries} queries, "
         f"CPU median {statistics.median(show_cpu):.2f} ms ({n} requests)"
     )
+    prepared.for_this_process()  # as `manage.py worker` does
     worker = Worker(queues=["events"], burst=True, sweep=False, worker_id="bench")
     wall, cpu = time.perf_counter(), time.process_time()
     while worker.run_batch():

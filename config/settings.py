@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Prepared statements for the API's requests (SWITCHBOARD_PG_PREPARED=api).
+    "switchboard.core.prepared.Middleware",
     # /api/v2/: credentials, per-client rate limits and their headers (before sessions/CSRF).
     "switchboard.api.zendesk.middleware.ZendeskApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,17 +127,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # dashboard) and on these short OLTP queries compiling costs more than it saves: the agent
     # home's count query went from 48 ms to 25 ms with it off (bench/RESULTS.md, Web UI).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "SWITCHBOARD_PG_PREPARED", default=False
+# Prepared statements on PostgreSQL (switchboard/core/prepared.py): "api" (default) prepares the
+# API's and the worker's repeated statements (half of PostgreSQL's CPU per ticket creation) and
+# keeps a plan per execution for the pages, whose view counts a generic plan made slower; "all";
+# "off". 1/0 are read as all/off. Behind a pooler in transaction mode, see docs/operations.md.
+_prepared = os.environ.get("SWITCHBOARD_PG_PREPARED", "api").strip().lower()
+SWITCHBOARD_PG_PREPARED = {"1": "all", "true": "all", "0": "off", "false": "off"}.get(
+    _prepared, _prepared
+)
+if SWITCHBOARD_PG_PREPARED not in ("api", "all", "off"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SWITCHBOARD_PG_PREPARED must be api, all or off.")
+SWITCHBOARD_PG_PREPARED_PATHS = ["/api/"]
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and SWITCHBOARD_PG_PREPARED != "off"
 ):
-    # Opt-in: server-side parameters, and psycopg prepares a statement from its 5th run on a
-    # connection. PostgreSQL's CPU per API ticket creation (request and worker) fell from 14.6 to
-    # 7.3 ms, but the gain is the generic plans, and a generic plan made the agent home's view
-    # counts slower (68 -> 81 ms median, bench/RESULTS.md); with plan_cache_mode=
-    # force_custom_plan the gain is gone. Behind a pooler in transaction mode, the pooler must
-    # track prepared statements (PgBouncer >= 1.21 with max_prepared_statements).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5
+        server_side_binding=True,
+        prepare_threshold=5 if SWITCHBOARD_PG_PREPARED == "all" else None,
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from switchboard.core import prepared
 from switchboard.core.worker import Worker, lower_priority
 
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             self._supervise(opts)
             return
         lower_priority(settings.SWITCHBOARD_WORKER_NICE if opts["nice"] is None else opts["nice"])
+        prepared.for_this_process()
         worker = Worker(
             queues=[q for q in opts["queues"].split(",") if q],
             interval=opts["interval"],
