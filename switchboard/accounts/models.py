@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from switchboard.accounts.domains import InvalidDomain, normalize_domain
+from switchboard.core.generations import watched_manager
 
 
 class SupportLevel(models.TextChoices):
@@ -174,6 +175,9 @@ class SupportGroup(TimeStamped):
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+
+    # The agent pages cache the group list per process (core/generations.py, "desk").
+    objects = watched_manager("desk")
 
     class Meta:
         ordering = ["name"]

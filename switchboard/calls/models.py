@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from switchboard.core.generations import watched_manager
 from switchboard.core.models import FeedToken
 
 
@@ -88,6 +89,9 @@ class EventType(models.Model):
     )
     active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+
+    # The ticket page caches the event types per process (core/generations.py, "desk").
+    objects = watched_manager("desk")
 
     class Meta:
         ordering = ["position", "title"]

@@ -168,10 +168,20 @@ def feed_owner(token: str) -> CallFeedToken | None:
     return row
 
 
-def event_types_for(ticket: Any = None) -> list[EventType]:
+def active_event_types() -> list[EventType]:
+    """The bookable call types, in display order."""
+    return list(EventType.objects.filter(active=True).order_by("position", "title"))
+
+
+def event_types_for(
+    ticket: Any = None, *, active: list[EventType] | tuple[EventType, ...] | None = None
+) -> list[EventType]:
+    """The call types an agent may offer on `ticket` (restricted ones only to organizations
+    that allow them). `active`: active_event_types() when the caller has it already (the
+    ticket page's cached pick lists)."""
     from switchboard.calls.actions import organization_allows
 
-    types = list(EventType.objects.filter(active=True).order_by("position", "title"))
+    types = active_event_types() if active is None else list(active)
     if ticket is None:
         return types
     allowed = [e for e in types if not e.priority_or_implementation_only]

@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from switchboard.accounts.models import ProductLine, Region
+from switchboard.core.generations import watched_manager
 from switchboard.tickets import vocab
 from switchboard.tickets.vocab import SEVERITY
 
@@ -317,6 +318,9 @@ class Macro(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The agent pages cache the macro list per process (core/generations.py, "desk").
+    objects = watched_manager("desk")
 
     class Meta:
         ordering = ["position", "title"]

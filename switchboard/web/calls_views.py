@@ -32,12 +32,15 @@ from switchboard.tickets.queries import ticket_for_user, visible_tickets
 from switchboard.web.auth import agent_page
 
 
-def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:
+def calls_panel(
+    user: Any, ticket: Any, event_types: list[EventType] | tuple[EventType, ...] | None = None
+) -> dict[str, Any]:
     """The ticket page's calls section: its calls, what can be booked, a suggestion, the org's
     upgrade intake. `ticket` was already read through the access check; two queries (calls with
     the intake, event types; three when a restricted event type needs the organization's
     policy, one more when the ticket was read without its call suggestion), however many
-    calls there are."""
+    calls there are. `event_types`: the active call types when the caller has them (the ticket
+    page's cached pick lists; then one query fewer)."""
     calls, org_intake = queries.calls_and_intake(ticket)
     ended_without_summary = any(
         c.status == CallStatus.ENDED and c.summary_posted_at is None for c in calls
@@ -45,7 +48,7 @@ def calls_panel(user: Any, ticket: Any) -> dict[str, Any]:
     suggestion = queries.open_suggestion(ticket)
     return {
         "calls": calls,
-        "event_types": queries.event_types_for(ticket),
+        "event_types": queries.event_types_for(ticket, active=event_types),
         "summary_due": ended_without_summary,
         "suggestion": [effects_reason(r) for r in suggestion.reasons] if suggestion else [],
         "org_intake": org_intake,

@@ -129,7 +129,7 @@ def _ticket_response(
     page: queries.TicketPage | None = None,
 ) -> HttpResponse:
     data = page or queries.ticket_page(request.user, ticket_id)
-    calls = calls_views.calls_panel(request.user, data.ticket)
+    calls = calls_views.calls_panel(request.user, data.ticket, data.event_types)
     if reply_form is None:
         reply_form = ReplyForm(initial={"visibility": reply_visibility(request)})
         if calls["summary_due"]:

@@ -15,6 +15,7 @@ from switchboard.accounts.tests.factories import AgentFactory
 from switchboard.calls import actions
 from switchboard.calls.models import BookingLink, Call, CallSuggestion, EventType
 from switchboard.calls.tests.conftest import NOW, WEEKDAYS_9_TO_5
+from switchboard.web.queries import pick_lists
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,7 @@ def test_call_suggested_view_lists_flagged_tickets(agent_client, requester, host
 
 def test_ticket_page_query_count_does_not_grow_with_calls(agent_client, host, ticket, support_call):
     book_one(host, ticket, support_call, TUESDAY_10)
+    pick_lists()  # cached, as in a running process (web/tests/test_pick_lists_cache.py)
     with CaptureQueriesContext(connection) as one:
         agent_client.get(f"/tickets/{ticket.pk}/")
     for i in range(1, 4):

@@ -18,7 +18,7 @@ from switchboard.accounts.tests.factories import AgentFactory, SupportGroupFacto
 from switchboard.tickets.actions.bulk import MAX_BULK, bulk_update
 from switchboard.tickets.actions.update import update_ticket
 from switchboard.tickets.models import Macro, Ticket, TicketAudit, View
-from switchboard.web.queries import SORTS
+from switchboard.web.queries import SORTS, pick_lists
 
 pytestmark = pytest.mark.django_db
 
@@ -323,7 +323,8 @@ def test_view_list_links_carry_the_view(agent_client, view, three):
 def test_ticket_page_from_a_view_costs_two_more_queries(
     agent_client, view, three, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(16):  # the ticket page's 14 + the view + its ids
+    pick_lists()  # cached, as in a running process (test_pick_lists_cache)
+    with django_assert_max_num_queries(14):  # the ticket page's 12 + the view + its ids
         response = agent_client.get(f"/tickets/{three[0].pk}/?view={view.pk}")
     assert response.status_code == 200
 
