@@ -259,6 +259,13 @@ def views_q(user: Any) -> Q:
     return Q(owner__isnull=True) | Q(owner_id=user.pk)
 
 
+def may_open_view(user: Any, view: Any) -> bool:
+    """views_q for a view in hand (a cached list filtered per request): the same rule."""
+    if not is_agent(user) or user is SYSTEM:
+        return False
+    return view.owner_id is None or view.owner_id == user.pk
+
+
 def can_share_views(user: Any) -> bool:
     """Shared views are for admins and support managers to create; any agent has personal ones."""
     return (

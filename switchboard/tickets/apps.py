@@ -10,9 +10,9 @@ class TicketsConfig(AppConfig):
         from switchboard.core import generations, housekeeping
         from switchboard.tickets import tasks  # noqa: F401  (timer handlers)
         from switchboard.tickets.housekeeping import prune_orphan_attachment_files
-        from switchboard.tickets.models import Macro
+        from switchboard.tickets.models import Macro, View
 
         housekeeping.register("orphan_files", prune_orphan_attachment_files)
-        # The agent pages' pick lists are cached per process (web.queries.pick_lists): an edit
-        # of a macro starts a new generation of the "desk" namespace.
-        generations.watch("desk", Macro)
+        # The agent pages' pick lists and views are cached per process (web.queries.pick_lists,
+        # web.queries.home_views): an edit of either starts a new generation of "desk".
+        generations.watch("desk", Macro, View)

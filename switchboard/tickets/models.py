@@ -351,6 +351,9 @@ class View(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The agent home caches the active views per process (core/generations.py, "desk").
+    objects = watched_manager("desk")
+
     class Meta:
         ordering = ["position", "title"]
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from switchboard.accounts import access
 from switchboard.accounts.models import Role, SupportGroup, User
 from switchboard.calls.models import EventType
 from switchboard.calls.queries import active_event_types
@@ -291,6 +292,19 @@ def _load_pick_lists() -> PickLists:
         groups=tuple(SupportGroup.objects.order_by("name").only("pk", "name")),
         event_types=tuple(active_event_types()),
     )
+
+
+def _load_active_views() -> tuple[View, ...]:
+    return tuple(View.objects.filter(active=True))  # in display order (Meta.ordering)
+
+
+def home_views(user: Any) -> list[View]:
+    """views_for(user) from the process's cached list of active views (namespace "desk": a
+    view's edit, save-as or deletion starts a new generation), filtered for `user` on every
+    request by the same rule (accounts.access.may_open_view, the per-row views_q). The agent
+    home and its counts partial (every 30 s per agent) read them."""
+    views = generations.cached("desk", "active_views", _load_active_views)
+    return [view for view in views if access.may_open_view(user, view)]
 
 
 def pick_lists() -> PickLists:
