@@ -92,7 +92,9 @@ def _ticket_and_audit(
 
 
 def _user(pk: int, field: str) -> User:
-    user = User.objects.filter(pk=pk).select_related("organization").first()
+    # [:1], not first(): first() orders by pk, and compiling that ORDER BY costs more CPU than
+    # the rest of the query on this wide row (bench/RESULTS.md, issue 12).
+    user = next(iter(User.objects.filter(pk=pk).select_related("organization")[:1]), None)
     if user is None:
         raise ValidationFailed(f"{field}: no user with id {pk}.", field=field, code="InvalidValue")
     return user
