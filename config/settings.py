@@ -185,10 +185,10 @@ TASKS = {
 SWITCHBOARD_SWEEP_INTERVAL = float(os.environ.get("SWITCHBOARD_SWEEP_INTERVAL", "5"))
 # Queues whose jobs run before the others and between a sweep's batches (ticket events).
 SWITCHBOARD_WORKER_URGENT_QUEUES = ["events"]
-# Added to the worker process's niceness (0-19) when it starts: on a host it shares with the web
-# processes, a CPU burst answers requests first and background work catches up after (the
-# events queue stays first within the worker). No effect while the CPU has room. 0 = as is.
-SWITCHBOARD_WORKER_NICE = int(os.environ.get("SWITCHBOARD_WORKER_NICE", "10"))
+# Added to the worker process's niceness (0-19) when it starts, to favour the web processes on a
+# shared host under a CPU burst. Off by default: on the 2-CPU API bench, 10 changed POST
+# throughput within noise and doubled the time the events took to catch up (bench/RESULTS.md).
+SWITCHBOARD_WORKER_NICE = int(os.environ.get("SWITCHBOARD_WORKER_NICE", "0"))
 SWITCHBOARD_WORKER_HEARTBEAT = float(os.environ.get("SWITCHBOARD_WORKER_HEARTBEAT", "10"))
 # A worker silent for this long is dead: its running jobs go back to the queue.
 SWITCHBOARD_WORKER_DEAD_AFTER = float(os.environ.get("SWITCHBOARD_WORKER_DEAD_AFTER", "60"))
