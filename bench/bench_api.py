@@ -2,7 +2,8 @@
 
 Run from the repository root (needs PostgreSQL and `wrk`: `apt-get install wrk`):
 
-    .venv/bin/python bench/bench_api.py [--duration 20] [--connections 4] [--append-results]
+    .venv/bin/python bench/bench_api.py [--duration 20] [--connections 4] [--worker here|after]
+                                        [--append-results]
 
 What it does, for each of the two systems on the same machine and PostgreSQL server:
 1. creates a fresh database (dropped at the end), migrates it and seeds an admin with an API
@@ -11,6 +12,11 @@ What it does, for each of the two systems on the same machine and PostgreSQL ser
 3. runs `wrk` (a separate process) for a warm-up, then --duration seconds per call:
    GET one ticket (random ids over the seeded range) and POST a new ticket;
 4. reports requests/s and p99 latency, and fails the call if any answer was not 2xx.
+
+Switchboard's worker applies each ticket event after the request. By default (`--worker here`)
+it runs on the same CPUs during wrk; `--worker after` stops it for the POST run and starts it
+when wrk ends (the request path alone, as with workers on hosts of their own). Either way the
+report says how many events were queued when wrk stopped and how long the worker took to catch up.
 
 Switchboard: `GET /api/v2/tickets/{id}.json`, `POST /api/v2/tickets.json`, token auth
 (Bearer), rate limiting on (limit set high enough never to answer 429, so every request still
@@ -35,6 +41,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -247,10 +254,13 @@ def bench_system(
     get_script: str,
     post_script: str,
     args: argparse.Namespace,
+    before_post: Callable[[], None] | None = None,
 ) -> list[Result]:
     base = f"http://127.0.0.1:{port}"
     results = []
     for call, script in (("GET ticket", get_script), ("POST ticket", post_script)):
+        if call == "POST ticket" and before_post is not None:
+            before_post()
         wrk(base, script, duration=3, connections=args.connections, threads=args.threads)
         out = wrk(
             base, script, duration=args.duration, connections=args.connections, threads=args.threads
@@ -295,15 +305,25 @@ def bench_switchboard(args: argparse.Namespace) -> list[Result]:
     server = start_gunicorn(
         str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", port, env, ROOT
     )
+
     # The worker half of each ticket event (triggers, time rules, search, ...) runs here, on the
-    # same machine, while wrk loads the web server: its cost is in the figures.
-    worker = subprocess.Popen(
-        [py, "manage.py", "worker"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # same machine, while wrk loads the web server: its cost is in the figures. With
+    # --worker after, it is stopped for the POST run and started again when wrk ends, as if it
+    # ran on a host of its own: the figures are then the request path's alone.
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [py, "manage.py", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop_worker() -> None:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    worker = start_worker()
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         # The seed's tickets queued their notifications (one email each): let the worker send
@@ -324,7 +344,10 @@ def bench_switchboard(args: argparse.Namespace) -> list[Result]:
             get_script=lua_get("/api/v2/tickets/%d.json", seed["first"], seed["last"], auth),
             post_script=lua_post("/api/v2/tickets.json", body, auth),
             args=args,
+            before_post=stop_worker if args.worker == "after" else None,
         )
+        if args.worker == "after":
+            worker = start_worker()
         report_event_backlog(url)
         return results
     finally:
@@ -445,7 +468,16 @@ def report(results: list[Result], args: argparse.Namespace) -> tuple[str, bool]:
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}; wrk, gunicorn and PostgreSQL share it",
         f"- Command: `.venv/bin/python bench/bench_api.py --duration {args.duration} "
-        f"--connections {args.connections}{' --append-results' if args.append_results else ''}`",
+        f"--connections {args.connections}"
+        f"{' --worker after' if args.worker == 'after' else ''}"
+        f"{' --append-results' if args.append_results else ''}`",
+        "- Switchboard's worker: "
+        + (
+            "stopped for the POST run and started when wrk ended (the request path alone, as "
+            "with workers on their own hosts)"
+            if args.worker == "after"
+            else "running on the same CPUs during both runs (its cost is in the figures)"
+        ),
         f"- {args.tickets} seeded tickets per system; wrk {args.threads} threads, "
         f"{args.connections} connections, {args.duration} s per call after a 3 s warm-up; "
         "GET picks random seeded ids. Reference: django-helpdesk "
@@ -480,6 +512,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--skip-helpdesk", action="store_true")
+    parser.add_argument(
+        "--worker",
+        choices=["here", "after"],
+        default="here",
+        help="Switchboard's worker during the POST run: on the same CPUs, or started after it",
+    )
     parser.add_argument("--append-results", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
