@@ -13,6 +13,7 @@ from switchboard.accounts.access import SYSTEM
 from switchboard.accounts.tests.factories import AgentFactory, UserFactory
 from switchboard.tickets.models import View
 from switchboard.web import queries
+from switchboard.web.tests.config_edits import apply_edit
 from switchboard.web.tests.test_pages import text
 
 pytestmark = pytest.mark.django_db
@@ -62,19 +63,12 @@ def test_a_view_edit_reaches_the_next_home_page(agent_client, agent, edit):
     view = View.objects.create(title="Geo backlog", conditions=OPEN, owner=agent)
     assert "Geo backlog" in _titles(agent_client)
     # when
-    if edit == "create":
-        View.objects.create(title="HA backlog", conditions=OPEN, owner=agent)
-    elif edit == "save":
-        view.title = "HA backlog"
-        view.save()
-    elif edit == "queryset_update":
-        View.objects.filter(pk=view.pk).update(active=False)
-    elif edit == "delete":
-        view.delete()
-    elif edit == "bulk_create":
-        View.objects.bulk_create([View(title="HA backlog", conditions=OPEN)])
-    else:  # an agent saves a filtered list as a personal view, through the page
+    if edit == "save_as":  # an agent saves a filtered list as a personal view, through the page
         agent_client.post(f"/views/{view.pk}/save-as", {"title": "HA backlog", "status": "open"})
+    elif edit == "create":
+        apply_edit(edit, view, field="title", new="HA backlog", conditions=OPEN, owner=agent)
+    else:  # save, queryset_update, delete, or bulk_create (a shared view, as before)
+        apply_edit(edit, view, field="title", new="HA backlog", conditions=OPEN)
     # then
     titles = _titles(agent_client)
     assert ("Geo backlog" in titles) == (edit in ("create", "bulk_create", "save_as"))

@@ -12,6 +12,7 @@ from switchboard.accounts.models import SupportGroup
 from switchboard.calls.models import EventType
 from switchboard.tickets.models import Macro
 from switchboard.web import queries
+from switchboard.web.tests.config_edits import apply_edit
 from switchboard.web.tests.test_pages import text
 
 pytestmark = pytest.mark.django_db
@@ -51,17 +52,7 @@ def test_a_macro_edit_reaches_the_next_page(agent_client, make_ticket, edit):
     macro = Macro.objects.create(title="Ask for logs", actions=[])
     assert ">Ask for logs</option>" in _page(agent_client, ticket)
     # when
-    if edit == "create":
-        Macro.objects.create(title="Escalate to Geo", actions=[])
-    elif edit == "save":
-        macro.title = "Escalate to Geo"
-        macro.save()
-    elif edit == "queryset_update":
-        Macro.objects.filter(pk=macro.pk).update(active=False)
-    elif edit == "delete":
-        macro.delete()
-    else:
-        Macro.objects.bulk_create([Macro(title="Escalate to Geo", actions=[])])
+    apply_edit(edit, macro, field="title", new="Escalate to Geo", actions=[])
     # then
     html = _page(agent_client, ticket)
     assert (">Ask for logs</option>" in html) == (edit in ("create", "bulk_create"))
@@ -73,15 +64,7 @@ def test_a_group_edit_reaches_the_next_page(agent_client, make_ticket, edit):
     ticket = make_ticket()
     group = SupportGroup.objects.create(name="Tier 2")
     assert ">Tier 2</option>" in _page(agent_client, ticket)
-    if edit == "create":
-        SupportGroup.objects.create(name="Tier 3")
-    elif edit == "save":
-        group.name = "Tier 3"
-        group.save()
-    elif edit == "queryset_update":
-        SupportGroup.objects.filter(pk=group.pk).update(name="Tier 3")
-    else:
-        group.delete()
+    apply_edit(edit, group, field="name", new="Tier 3", update={"name": "Tier 3"})
     html = _page(agent_client, ticket)
     assert (">Tier 2</option>" in html) == (edit == "create")
     assert (">Tier 3</option>" in html) == (edit != "delete")
@@ -94,15 +77,7 @@ def test_a_call_type_edit_reaches_the_next_page(agent_client, make_ticket, edit)
     EventType.objects.all().delete()
     kind = EventType.objects.create(title="Health check", slug="health-check")
     assert ">Health check</option>" in _page(agent_client, ticket)
-    if edit == "create":
-        EventType.objects.create(title="Upgrade review", slug="upgrade-review")
-    elif edit == "save":
-        kind.title = "Upgrade review"
-        kind.save()
-    elif edit == "queryset_update":
-        EventType.objects.filter(pk=kind.pk).update(active=False)
-    else:
-        kind.delete()
+    apply_edit(edit, kind, field="title", new="Upgrade review", slug="upgrade-review")
     html = _page(agent_client, ticket)
     assert (">Health check</option>" in html) == (edit == "create")
     assert (">Upgrade review</option>" in html) == (edit in ("create", "save"))
